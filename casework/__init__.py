@@ -1,0 +1,122 @@
+"""Casework: a workflow and case-management engine for demolishing illegal structures."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework.extensions import db, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=None)
+    app.config.from_object("config.Config")
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    Path(app.config["CASEWORK_UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]).parent.mkdir(
+            parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    _import_models()
+    _configure_sqlite(app)
+
+    from casework.common.errors import register_error_handlers
+    register_error_handlers(app)
+    _register_blueprints(app)
+    app.after_request(_commit_or_roll_back)
+
+    from casework.cli import register_cli
+    register_cli(app)
+    return app
+
+
+def _import_models() -> None:
+    """Every model module, so that metadata (and Alembic) sees every table."""
+    from casework.accounts import models as _accounts  # noqa: F401
+    from casework.cases import models as _cases  # noqa: F401
+    from casework.common import idempotency as _idempotency  # noqa: F401
+    from casework.evidence import models as _evidence  # noqa: F401
+    from casework.places import models as _places  # noqa: F401
+
+
+def _configure_sqlite(app: Flask) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    with app.app_context():
+        engine: Engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        # WAL lets the web process and the worker read while one writes; the busy timeout
+        # makes a second writer wait instead of failing.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from flask import Blueprint
+
+    from casework.accounts.api import bp as accounts_bp
+    from casework.accounts.auth import authenticate_request
+    from casework.cases.api import bp as cases_bp
+    from casework.evidence.api import bp as evidence_bp
+    from casework.health import bp as health_bp
+    from casework.openapi import bp as openapi_bp
+    from casework.places.api import bp as places_bp
+
+    api = Blueprint("api", __name__, url_prefix="/api/v1")
+    api.before_request(authenticate_request)
+    for child in (accounts_bp, places_bp, cases_bp, evidence_bp, openapi_bp):
+        api.register_blueprint(child)
+    app.register_blueprint(api)
+    app.register_blueprint(health_bp)
+
+
+def _commit_or_roll_back(response: Response) -> Response:
+    """The one commit point of a request: commit what a successful request changed, roll back
+    everything else. A conflict found only at commit still answers 409, never 500."""
+    from casework.common.errors import error_response, stale_version_error
+    from casework.common.idempotency import replay_after_race
+
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        err = stale_version_error()
+        return _as_response(error_response(err.status, err.code, err.message))
+    except IntegrityError:
+        db.session.rollback()
+        replayed = replay_after_race()
+        if replayed is not None:
+            return replayed
+        log.warning("integrity conflict at commit on %s %s", request.method, request.path)
+        return _as_response(error_response(409, "conflict",
+                                           "The change conflicts with another one; try again."))
+    return response
+
+
+def _as_response(result) -> Response:
+    body, status = result
+    body.status_code = status
+    return body

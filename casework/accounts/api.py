@@ -1,0 +1,50 @@
+"""``/api/v1/auth``, ``/api/v1/me`` and ``/api/v1/companies``."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from sqlalchemy import select
+
+from casework.accounts import operations
+from casework.accounts.auth import bearer_token, current_user, public, roles_required
+from casework.accounts.models import Company, Role
+from casework.accounts.schemas import LoginRequest, company_dict, user_dict
+from casework.common.errors import TooManyRequests, Unauthorized
+from casework.common.requests import json_body
+from casework.extensions import db
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.post("/auth/login")
+@public
+def login():
+    body = json_body(LoginRequest)
+    if operations.recent_login_failures(body.username) >= current_app.config["CASEWORK_LOGIN_MAX_FAILURES"]:
+        raise TooManyRequests("Too many failed logins for this user; wait a few minutes.")
+    user = operations.check_credentials(body.username, body.password)
+    if user is None:
+        # Kept even though the request fails: the count is what slows down password guessing.
+        operations.record_login_failure(body.username)
+        db.session.commit()
+        raise Unauthorized("Wrong username or password.")
+    operations.clear_login_failures(user.username)
+    token = operations.issue_token(user)
+    return {"token": token, "user": user_dict(user)}
+
+
+@bp.post("/auth/logout")
+def logout():
+    operations.revoke_token(bearer_token())
+    return {"logged_out": True}
+
+
+@bp.get("/me")
+def me():
+    return user_dict(current_user())
+
+
+@bp.get("/companies")
+@roles_required(Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
+def list_companies():
+    companies = db.session.scalars(select(Company).order_by(Company.name))
+    return {"items": [company_dict(c) for c in companies]}

@@ -1,0 +1,103 @@
+"""Users, their roles and zones, property companies and API tokens."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework import clock
+from casework.common.types import StrEnumType, UtcDateTime
+from casework.extensions import db
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    OFFICER = "officer"
+    COMPANY = "company"
+
+    @property
+    def title(self) -> str:
+        return {"admin": "系统管理员", "supervisor": "指挥部", "officer": "执法人员",
+                "company": "物业公司"}[self.value]
+
+
+user_zones = Table(
+    "user_zones",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("zone_id", ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Company(db.Model):
+    """A property-management company (物业公司) that receives work orders."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, "user_role"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+
+    company: Mapped[Company | None] = relationship()
+    zones: Mapped[list["Zone"]] = relationship(secondary=user_zones, order_by="Zone.code")  # noqa: F821
+
+    @property
+    def zone_ids(self) -> set[int]:
+        return {zone.id for zone in self.zones}
+
+    @property
+    def sees_whole_district(self) -> bool:
+        """Admins, and supervisors attached to no zone, see every zone (spec section 8)."""
+        return self.role is Role.ADMIN or (self.role is Role.SUPERVISOR and not self.zones)
+
+    def can_see_zone(self, zone_id: int) -> bool:
+        if self.role is Role.COMPANY:
+            return False
+        return self.sees_whole_district or zone_id in self.zone_ids
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.role in (Role.OFFICER, Role.SUPERVISOR)
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored, so a leaked table grants nothing."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(db.Model):
+    """Failed logins, counted per username to answer 429 to password guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now, index=True)

@@ -1,0 +1,27 @@
+"""Request bodies and JSON shapes of users and companies."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from casework.accounts.models import Company, User
+from casework.common.schemas import Strict
+
+
+class LoginRequest(Strict):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+def user_dict(user: User) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "zones": [zone.to_dict() for zone in user.zones],
+        "company": company_dict(user.company) if user.company else None,
+    }
+
+
+def company_dict(company: Company) -> dict:
+    return {"id": company.id, "name": company.name}

@@ -1,0 +1,148 @@
+"""Cases (违建案件) and their append-only, hash-chained history."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint, event)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework import clock
+from casework.accounts.models import User
+from casework.common.types import StrEnumType, UtcDateTime
+from casework.extensions import db
+from casework.places.models import Compound, Zone
+
+
+class CaseKind(str, enum.Enum):
+    ILLEGAL_STRUCTURE = "illegal_structure"
+    SHED = "shed"
+
+    @property
+    def title(self) -> str:
+        return {"illegal_structure": "违建", "shed": "配建棚厦"}[self.value]
+
+
+class CaseState(str, enum.Enum):
+    IDENTIFIED = "identified"
+    OWNERSHIP_VERIFIED = "ownership_verified"
+    NEGOTIATED = "negotiated"
+    DEMOLISHED = "demolished"
+    CLOSED = "closed"
+    DISPUTED = "disputed"
+    DISMISSED = "dismissed"
+
+    @property
+    def title(self) -> str:
+        return _STATE_TITLES[self]
+
+    @property
+    def is_final(self) -> bool:
+        """No deadline runs in a final state (closed can only be reopened by a supervisor)."""
+        return self in (CaseState.CLOSED, CaseState.DISMISSED)
+
+
+_STATE_TITLES = {
+    CaseState.IDENTIFIED: "已摸排",
+    CaseState.OWNERSHIP_VERIFIED: "产权已核实",
+    CaseState.NEGOTIATED: "已协商/已告知",
+    CaseState.DEMOLISHED: "已拆除",
+    CaseState.CLOSED: "已验收结案",
+    CaseState.DISPUTED: "有争议",
+    CaseState.DISMISSED: "已撤销",
+}
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint("difficulty BETWEEN 1 AND 5", name="difficulty_range"),
+        CheckConstraint("area_m2 IS NULL OR area_m2 >= 0", name="area_not_negative"),
+        Index("ix_cases_zone_state", "zone_id", "state"),
+        Index("ix_cases_due_at", "due_at"),
+        Index("ix_cases_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[CaseKind] = mapped_column(StrEnumType(CaseKind, "case_kind"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"), index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[int] = mapped_column(Integer, default=3)
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    owner_phone: Mapped[str | None] = mapped_column(String(40))
+    owner_id_number: Mapped[str | None] = mapped_column(String(40))
+    owner_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[CaseState] = mapped_column(StrEnumType(CaseState, "case_state"))
+    state_entered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now,
+                                                 onupdate=clock.now)
+
+    zone: Mapped[Zone] = relationship()
+    compound: Mapped[Compound] = relationship()
+    officer: Mapped[User | None] = relationship(foreign_keys=[officer_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def overdue(self) -> bool:
+        return (self.due_at is not None and not self.state.is_final
+                and self.due_at <= clock.now())
+
+
+class CaseEvent(db.Model):
+    """One step of a case's history. Rows are never updated or deleted (a database trigger
+    refuses it), and each carries the hash of the one before, so ``audit verify`` can tell
+    when a row was altered behind the application's back."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship()
+
+
+@event.listens_for(CaseEvent, "before_update")
+def _refuse_event_update(mapper, connection, target):
+    raise RuntimeError("case events are append-only")
+
+
+@event.listens_for(CaseEvent, "before_delete")
+def _refuse_event_delete(mapper, connection, target):
+    raise RuntimeError("case events are append-only")
+
+
+class CaseRefCounter(db.Model):
+    """The last number used in each year's case references (DA-2026-000123)."""
+
+    __tablename__ = "case_ref_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)

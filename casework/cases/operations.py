@@ -1,0 +1,194 @@
+"""Everything that changes a case: creating, editing and firing lifecycle triggers.
+
+Each operation checks its rules, changes the rows, appends the event and flushes; the request
+or task that called it commits once.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from casework import clock
+from casework.accounts.models import Role, User
+from casework.cases import lifecycle
+from casework.cases.history import record_event
+from casework.cases.models import Case, CaseEvent, CaseRefCounter, CaseState
+from casework.cases.queries import allowed_triggers
+from casework.cases.schemas import PERSONAL_FIELDS
+from casework.common.errors import Conflict, Forbidden, ValidationFailed, stale_version_error
+from casework.evidence.models import Attachment
+from casework.extensions import db
+from casework.places.models import Compound
+
+
+def _problem(field: str, rule: str, message: str) -> dict[str, str]:
+    return {"field": field, "rule": rule, "message": message}
+
+
+def next_ref() -> str:
+    """The next reference of the current year, DA-2026-000123, from a per-year counter row
+    whose update serialises concurrent creations."""
+    year = clock.now().astimezone(clock.local_zone()).year
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(CaseRefCounter).values(year=year, last=0)
+                       .on_conflict_do_nothing(index_elements=["year"]))
+    number = db.session.execute(update(CaseRefCounter).where(CaseRefCounter.year == year)
+                                .values(last=CaseRefCounter.last + 1)
+                                .returning(CaseRefCounter.last)).scalar_one()
+    return f"{current_app.config['CASEWORK_REF_PREFIX']}-{year}-{number:06d}"
+
+
+def _visible_compound(user: User, compound_id: int) -> Compound:
+    compound = db.session.get(Compound, compound_id)
+    if compound is None or not user.can_see_zone(compound.zone_id):
+        raise ValidationFailed("The compound does not exist.",
+                               [_problem("compound_id", "exists", "No such compound in your zones.")])
+    return compound
+
+
+def _check_officer(officer_id: int, zone_id: int) -> User:
+    officer = db.session.get(User, officer_id)
+    if (officer is None or not officer.active or officer.role is not Role.OFFICER
+            or zone_id not in officer.zone_ids):
+        raise ValidationFailed("The officer cannot be assigned.",
+                               [_problem("officer_id", "officer_in_zone",
+                                         "Assign an active officer of the case's zone.")])
+    return officer
+
+
+def create_case(user: User, fields: dict[str, Any]) -> Case:
+    if user.role not in (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN):
+        raise Forbidden("Only officers, supervisors and admins record cases.")
+    fields = dict(fields)
+    compound = _visible_compound(user, fields.pop("compound_id"))
+    officer_id = fields.pop("officer_id", None)
+    if officer_id is None and user.role is Role.OFFICER:
+        officer_id = user.id
+    if officer_id is not None:
+        _check_officer(officer_id, compound.zone_id)
+    entered = clock.now()
+    case = Case(
+        ref=next_ref(), compound_id=compound.id, zone_id=compound.zone_id,
+        officer_id=officer_id, created_by_id=user.id, state=lifecycle.INITIAL_STATE,
+        state_entered_at=entered,
+        due_at=entered + timedelta(days=current_app.config[lifecycle.INITIAL_DEADLINE]),
+        **fields,
+    )
+    db.session.add(case)
+    db.session.flush()
+    record_event(case, "create", None, user, data={"kind": case.kind.value,
+                                                   "compound_id": compound.id})
+    return case
+
+
+def _check_version(case: Case, expected_version: int) -> None:
+    if case.version != expected_version:
+        err = stale_version_error()
+        err.details = {"current_version": case.version}
+        raise err
+
+
+def edit_case(case: Case, user: User, expected_version: int, changes: dict[str, Any]) -> Case:
+    _check_version(case, expected_version)
+    if case.state.is_final:
+        raise Conflict(f"A {case.state.value} case cannot be edited; a supervisor can reopen it.",
+                       code="case_final")
+    if "compound_id" in changes:
+        compound = _visible_compound(user, changes["compound_id"])
+        changes["zone_id"] = compound.zone_id
+    zone_id = changes.get("zone_id", case.zone_id)
+    if changes.get("officer_id") is not None:
+        _check_officer(changes["officer_id"], zone_id)
+    changed = {name: value for name, value in changes.items() if getattr(case, name) != value}
+    if not changed:
+        return case
+    recorded = {}
+    for name, value in changed.items():
+        # Personal data stays in its columns; the history names the field, not the value.
+        recorded[name] = None if name in PERSONAL_FIELDS else _jsonable(value)
+        setattr(case, name, value)
+    record_event(case, "edit", case.state.value, user, data={"changed": recorded})
+    return case
+
+
+def _jsonable(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+def _enforcement_approved(case: Case) -> bool:
+    """An approve_enforcement counts only if it came after the case last entered negotiated,
+    so a reopened case needs a fresh approval."""
+    events = db.session.execute(
+        select(CaseEvent.trigger, CaseEvent.from_state, CaseEvent.to_state)
+        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
+    approved = False
+    for trigger, from_state, to_state in events:
+        if to_state == CaseState.NEGOTIATED.value and from_state != CaseState.NEGOTIATED.value:
+            approved = False
+        elif trigger == "approve_enforcement":
+            approved = True
+    return approved
+
+
+def guard_input(case: Case, note: str, deadline: date | None, method: str | None
+                ) -> lifecycle.GuardInput:
+    kinds = db.session.scalars(select(Attachment.kind).where(Attachment.case_id == case.id))
+    return lifecycle.GuardInput(
+        state=case.state, owner_name=case.owner_name, owner_unknown=case.owner_unknown,
+        due_at=case.due_at, attachment_kinds=frozenset(kinds),
+        enforcement_approved=_enforcement_approved(case), note=note or "",
+        deadline=deadline, method=method, now=clock.now(), today=clock.local_today(),
+        max_deadline_days=current_app.config["CASEWORK_MAX_DEADLINE_DAYS"],
+    )
+
+
+def fire_trigger(case: Case, user: User, trigger_name: str, *, expected_version: int,
+                 note: str = "", deadline: date | None = None, method: str | None = None
+                 ) -> CaseEvent:
+    trigger = lifecycle.BY_NAME.get(trigger_name)
+    if trigger is None:
+        raise ValidationFailed(f"Unknown trigger {trigger_name!r}.",
+                               [_problem("trigger", "known_trigger",
+                                         "One of: " + ", ".join(lifecycle.BY_NAME))])
+    _check_version(case, expected_version)
+    if case.state not in trigger.sources:
+        raise Conflict(f"{trigger.name} is not possible from {case.state.value}.",
+                       {"state": case.state.value,
+                        "allowed_triggers": allowed_triggers(case, user)},
+                       code="invalid_transition")
+    if user.role not in trigger.roles:
+        raise Forbidden(f"{trigger.name} is done by {' or '.join(sorted(r.value for r in trigger.roles))}.",
+                        {"roles": sorted(r.value for r in trigger.roles)})
+    given = guard_input(case, note, deadline, method)
+    failures = lifecycle.failed_guards(trigger, given)
+    if failures:
+        raise ValidationFailed(f"{trigger.name} cannot be done yet.", failures,
+                               code="guard_failed")
+    from_state = case.state
+    moved = lifecycle.machine.events[trigger.name].trigger(case, guard_input=given)
+    if not moved:  # the machine re-checks the guards; reaching here means they changed
+        raise Conflict("The case changed while the trigger was checked; try again.")
+    if trigger.dest is not from_state:
+        case.state_entered_at = given.now
+    case.due_at = _deadline_on_entry(trigger, given, case)
+    data: dict[str, Any] = {"due_at": case.due_at.isoformat() if case.due_at else None}
+    if deadline is not None and "deadline" in trigger.fields:
+        data["deadline"] = deadline.isoformat()
+    if method is not None and "method" in trigger.fields:
+        data["method"] = method
+    return record_event(case, trigger.name, from_state.value, user, note=note, data=data)
+
+
+def _deadline_on_entry(trigger: lifecycle.Trigger, given: lifecycle.GuardInput, case: Case):
+    if trigger.deadline is None:
+        return None
+    if trigger.deadline == "keep":
+        return case.due_at
+    if trigger.deadline == "given":
+        return clock.end_of_local_day(given.deadline)
+    return given.now + timedelta(days=current_app.config[trigger.deadline])

@@ -1,0 +1,69 @@
+"""Reading cases as a given user may see them (spec section 8: 404 for what they may not)."""
+from __future__ import annotations
+
+from sqlalchemy import Select, false, or_, select
+
+from casework import clock
+from casework.accounts.models import Role, User
+from casework.cases import lifecycle
+from casework.cases.models import Case, CaseState
+from casework.cases.schemas import CaseQuery
+from casework.common.errors import NotFound
+from casework.extensions import db
+from casework.places.models import Zone
+
+FINAL_STATES = [s for s in CaseState if s.is_final]
+
+
+def visible_cases(user: User) -> Select:
+    query = select(Case)
+    if user.role is Role.COMPANY:
+        return query.where(false())
+    if not user.sees_whole_district:
+        query = query.where(Case.zone_id.in_(user.zone_ids))
+    return query
+
+
+def get_visible_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
+    query = visible_cases(user).where(Case.id == case_id)
+    if for_update:
+        # Serialises concurrent transitions of one case on PostgreSQL; the loser then sees
+        # the winner's version and is refused with 409.
+        query = query.with_for_update(of=Case).execution_options(populate_existing=True)
+    case = db.session.scalar(query)
+    if case is None:
+        raise NotFound("No such case.")
+    return case
+
+
+def filtered_cases(user: User, args: CaseQuery) -> Select:
+    query = visible_cases(user)
+    if args.state:
+        query = query.where(Case.state.in_(args.state))
+    if args.zone:
+        zone_match = Zone.code == args.zone
+        if args.zone.isdigit():
+            zone_match = or_(zone_match, Zone.id == int(args.zone))
+        query = query.where(Case.zone_id.in_(select(Zone.id).where(zone_match)))
+    if args.compound:
+        query = query.where(Case.compound_id == args.compound)
+    if args.kind:
+        query = query.where(Case.kind == args.kind)
+    if args.officer:
+        query = query.where(Case.officer_id == args.officer)
+    if args.overdue is not None:
+        late = (Case.due_at <= clock.now()) & Case.state.not_in(FINAL_STATES)
+        query = query.where(late if args.overdue else ~late | Case.due_at.is_(None))
+    if args.q:
+        pattern = f"%{args.q.replace('%', '').replace('_', '')}%"
+        searched = [Case.ref.ilike(pattern), Case.address.ilike(pattern),
+                    Case.description.ilike(pattern)]
+        if user.sees_personal_data:
+            searched.append(Case.owner_name.ilike(pattern))
+        query = query.where(or_(*searched))
+    return query.order_by(Case.created_at.desc(), Case.id.desc())
+
+
+def allowed_triggers(case: Case, user: User) -> list[str]:
+    """The triggers this user may fire from the case's state (guards are checked on firing)."""
+    return [t.name for t in lifecycle.triggers_from(case.state) if user.role in t.roles]

@@ -1,0 +1,51 @@
+"""``/api/v1/cases/<id>/attachments``: upload, list and download evidence."""
+from __future__ import annotations
+
+from flask import Blueprint, request, send_file
+from sqlalchemy import select
+
+from casework.accounts.auth import current_user
+from casework.accounts.models import Role
+from casework.cases.queries import get_visible_case
+from casework.common.errors import Forbidden, NotFound
+from casework.common.idempotency import idempotent
+from casework.evidence import operations, storage
+from casework.evidence.models import Attachment
+from casework.extensions import db
+
+bp = Blueprint("evidence", __name__)
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+@idempotent
+def upload(case_id: int):
+    user = current_user()
+    case = get_visible_case(user, case_id, for_update=True)
+    if user.role not in (Role.OFFICER, Role.SUPERVISOR):
+        raise Forbidden("Only officers and supervisors add evidence to a case.")
+    data, content_type, kind, filename = operations.read_upload(request.files.get("file"),
+                                                                request.form.get("kind"))
+    attachment = operations.attach_to_case(case, user, data, content_type, kind, filename)
+    return attachment.to_dict(), 201
+
+
+@bp.get("/cases/<int:case_id>/attachments")
+def list_attachments(case_id: int):
+    case = get_visible_case(current_user(), case_id)
+    rows = db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)
+                              .order_by(Attachment.id))
+    return {"items": [a.to_dict() for a in rows]}
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+def download(case_id: int, attachment_id: int):
+    case = get_visible_case(current_user(), case_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        raise NotFound("No such attachment.")
+    path = storage.path_for(attachment.sha256)
+    if not path.exists():
+        raise NotFound("The attachment's file is missing from storage.")
+    return send_file(path, mimetype=attachment.content_type, etag=attachment.sha256,
+                     download_name=attachment.filename or f"{attachment.sha256[:12]}",
+                     max_age=0)

@@ -1,0 +1,43 @@
+"""Photos and documents (附件) kept as evidence on cases."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework import clock
+from casework.accounts.models import User
+from casework.common.types import StrEnumType, UtcDateTime
+from casework.extensions import db
+
+
+class AttachmentKind(str, enum.Enum):
+    BEFORE_PHOTO = "before_photo"
+    AFTER_PHOTO = "after_photo"
+    OWNERSHIP_DOC = "ownership_doc"
+    AGREEMENT = "agreement"
+    NOTICE = "notice"
+    OTHER = "other"
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[AttachmentKind] = mapped_column(StrEnumType(AttachmentKind, "attachment_kind"))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+
+    uploaded_by: Mapped[User] = relationship()
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind.value, "content_type": self.content_type,
+                "size": self.size, "sha256": self.sha256, "filename": self.filename,
+                "created_at": self.created_at.isoformat()}

@@ -1,0 +1,246 @@
+"""``GET /api/v1/openapi.json``: the OpenAPI 3.1 description of the API.
+
+Request bodies come from the same pydantic schemas that validate them; a test checks that every
+route under /api/v1 is described here and that the document is valid.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from pydantic import BaseModel
+
+from casework.accounts.auth import public
+from casework.accounts.schemas import LoginRequest
+from casework.cases.lifecycle import BY_NAME
+from casework.cases.models import CaseKind, CaseState
+from casework.cases.schemas import CaseCreate, CasePatch, TransitionRequest
+from casework.evidence.models import AttachmentKind
+from casework.places.schemas import CompoundCreate, ZoneCreate
+
+bp = Blueprint("openapi", __name__)
+
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (LoginRequest, ZoneCreate, CompoundCreate,
+                                               CaseCreate, CasePatch, TransitionRequest)
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+STR, INT, BOOL, NUM = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "number"}
+TIME = {"type": "string", "format": "date-time"}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _page_of(name: str) -> dict:
+    return _obj({"items": {"type": "array", "items": _ref(name)}, "page": INT,
+                 "per_page": INT, "total": INT}, ["items", "page", "per_page", "total"])
+
+
+def _list_of(name: str) -> dict:
+    return _obj({"items": {"type": "array", "items": _ref(name)}}, ["items"])
+
+
+RESPONSE_SCHEMAS: dict[str, dict] = {
+    "Error": _obj({"error": _obj({"code": STR, "message": STR, "details": {}},
+                                 ["code", "message"])}, ["error"]),
+    "Zone": _obj({"id": INT, "code": STR, "name": STR}, ["id", "code", "name"]),
+    "Compound": _obj({"id": INT, "zone_id": INT, "name": STR, "address": STR}),
+    "Company": _obj({"id": INT, "name": STR}),
+    "User": _obj({"id": INT, "username": STR, "display_name": STR,
+                  "role": {"type": "string", "enum": ["admin", "supervisor", "officer", "company"]},
+                  "zones": {"type": "array", "items": _ref("Zone")},
+                  "company": _nullable(_ref("Company"))}),
+    "Case": _obj({
+        "id": INT, "ref": STR, "kind": {"type": "string", "enum": [k.value for k in CaseKind]},
+        "zone_id": INT, "compound_id": INT, "address": STR, "description": STR,
+        "area_m2": _nullable(NUM), "lat": _nullable(NUM), "lon": _nullable(NUM),
+        "difficulty": INT, "owner_name": _nullable(STR), "owner_phone": _nullable(STR),
+        "owner_id_number": _nullable(STR), "owner_unknown": BOOL, "officer_id": _nullable(INT),
+        "state": {"type": "string", "enum": [s.value for s in CaseState]},
+        "state_entered_at": TIME, "due_at": _nullable(TIME), "overdue": BOOL, "version": INT,
+        "allowed_triggers": {"type": "array", "items": {"type": "string", "enum": list(BY_NAME)}},
+        "created_at": TIME, "updated_at": TIME,
+    }),
+    "CaseEvent": _obj({"seq": INT, "trigger": STR, "from_state": _nullable(STR),
+                       "to_state": STR, "actor": STR, "role": STR, "at": TIME, "note": STR,
+                       "data": {"type": "object"}, "hash": STR, "prev_hash": STR}),
+    "Attachment": _obj({"id": INT, "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]},
+                        "content_type": STR, "size": INT, "sha256": STR, "filename": STR,
+                        "created_at": TIME}),
+    "AttachmentUpload": _obj({"file": {"type": "string", "format": "binary"},
+                              "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]}},
+                             ["file", "kind"]),
+    "Login": _obj({"token": STR, "user": _ref("User")}, ["token", "user"]),
+    "Workflow": _obj({"states": {"type": "array", "items": {"type": "object"}},
+                      "initial": {"type": "object"},
+                      "triggers": {"type": "array", "items": {"type": "object"}}}),
+    "Health": _obj({"status": STR, "database": BOOL, "broker": BOOL}),
+}
+
+ERRORS = {
+    "400": "Malformed request (bad JSON, not an object)",
+    "401": "Missing or invalid bearer token",
+    "403": "The user's role may not do this",
+    "404": "No such resource, or not visible to this user",
+    "409": "Wrong state, stale expected_version, or a conflicting change",
+    "413": "Body too large",
+    "415": "Unsupported content type",
+    "422": "Validation or guard failure; details lists every failed rule",
+    "429": "Too many requests",
+}
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _op(summary: str, ok: str, schema: dict | None, *, body: str | None = None,
+        params: list[dict] | None = None, errors: str = "401 403 404 422",
+        content: dict | None = None, request_content: dict | None = None,
+        secured: bool = True, idempotent: bool = False) -> dict:
+    op: dict[str, Any] = {"summary": summary, "responses": {}}
+    op["responses"][ok] = {"description": "Success",
+                           **({"content": content or _json(schema)} if schema or content else {})}
+    for code in errors.split():
+        op["responses"][code] = {"description": ERRORS[code], "content": _json(_ref("Error"))}
+    parameters = list(params or [])
+    if idempotent:
+        parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                           "schema": {"type": "string", "maxLength": 200},
+                           "description": "Retrying with the same key and body replays the first answer."})
+    if parameters:
+        op["parameters"] = parameters
+    if body:
+        op["requestBody"] = {"required": True, "content": _json(_ref(body))}
+    if request_content:
+        op["requestBody"] = {"required": True, "content": request_content}
+    if not secured:
+        op["security"] = []
+    return op
+
+
+def _path_id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+PAGING = [_query("page", {"type": "integer", "minimum": 1}),
+          _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200})]
+CASE_ID = _path_id("case_id")
+
+
+def _paths() -> dict:
+    case_filters = [
+        _query("state", STR, "One state or several, comma-separated"),
+        _query("zone", STR, "Zone code or id"), _query("compound", INT),
+        _query("kind", {"type": "string", "enum": [k.value for k in CaseKind]}),
+        _query("officer", INT), _query("overdue", BOOL),
+        _query("q", STR, "Search in ref, address, description (and owner name for officers)"),
+    ] + PAGING
+    return {
+        "/api/v1/auth/login": {"post": _op("Log in; returns a bearer token", "200", _ref("Login"),
+                                           body="LoginRequest", errors="400 401 422 429",
+                                           secured=False)},
+        "/api/v1/auth/logout": {"post": _op("Revoke the calling token", "200",
+                                            _obj({"logged_out": BOOL}), errors="401")},
+        "/api/v1/me": {"get": _op("The current user", "200", _ref("User"), errors="401")},
+        "/api/v1/companies": {"get": _op("List property companies", "200", _list_of("Company"),
+                                         errors="401 403")},
+        "/api/v1/zones": {
+            "get": _op("Zones visible to the user", "200", _list_of("Zone"), errors="401 403"),
+            "post": _op("Create a zone (admin)", "201", _ref("Zone"), body="ZoneCreate",
+                        errors="400 401 403 409 415 422"),
+        },
+        "/api/v1/compounds": {
+            "get": _op("Compounds visible to the user", "200", _page_of("Compound"),
+                       params=[_query("zone_id", INT)] + PAGING, errors="401 403 422"),
+            "post": _op("Create a compound (admin)", "201", _ref("Compound"),
+                        body="CompoundCreate", errors="400 401 403 409 415 422"),
+        },
+        "/api/v1/cases": {
+            "get": _op("List cases, newest first", "200", _page_of("Case"), params=case_filters,
+                       errors="401 403 422"),
+            "post": _op("Record a case; it starts identified", "201", _ref("Case"),
+                        body="CaseCreate", errors="400 401 403 415 422", idempotent=True),
+        },
+        "/api/v1/cases/{case_id}": {
+            "get": _op("One case with allowed_triggers and version", "200", _ref("Case"),
+                       params=[CASE_ID], errors="401 404"),
+            "patch": _op("Edit descriptive fields with expected_version", "200", _ref("Case"),
+                         params=[CASE_ID], body="CasePatch",
+                         errors="400 401 403 404 409 415 422", idempotent=True),
+        },
+        "/api/v1/cases/{case_id}/transitions": {
+            "post": _op("Fire a lifecycle trigger", "200", _ref("Case"), params=[CASE_ID],
+                        body="TransitionRequest", errors="400 401 403 404 409 415 422",
+                        idempotent=True),
+        },
+        "/api/v1/cases/{case_id}/events": {
+            "get": _op("The case's history, oldest first", "200", _list_of("CaseEvent"),
+                       params=[CASE_ID], errors="401 404"),
+        },
+        "/api/v1/cases/{case_id}/attachments": {
+            "get": _op("The case's attachments", "200", _list_of("Attachment"),
+                       params=[CASE_ID], errors="401 404"),
+            "post": _op("Upload a photo or document", "201", _ref("Attachment"),
+                        params=[CASE_ID], errors="401 403 404 413 415 422",
+                        request_content={"multipart/form-data": {"schema": _ref("AttachmentUpload")}},
+                        idempotent=True),
+        },
+        "/api/v1/cases/{case_id}/attachments/{attachment_id}": {
+            "get": _op("Download an attachment", "200", None,
+                       params=[CASE_ID, _path_id("attachment_id")], errors="401 404",
+                       content={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}),
+        },
+        "/api/v1/workflow": {"get": _op("The case lifecycle as data", "200", _ref("Workflow"),
+                                        errors="401")},
+        "/api/v1/workflow/diagram.mmd": {
+            "get": _op("The case lifecycle as a mermaid diagram", "200", None, errors="401",
+                       content={"text/plain": {"schema": STR}})},
+        "/api/v1/openapi.json": {"get": _op("This document", "200", {"type": "object"},
+                                            errors="", secured=False)},
+        "/healthz": {"get": _op("Liveness, with database and broker reachability", "200",
+                                _ref("Health"), errors="", secured=False)},
+    }
+
+
+def openapi_document() -> dict:
+    schemas = dict(RESPONSE_SCHEMAS)
+    for model in REQUEST_MODELS:
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(definition.pop("$defs", {}))
+        schemas[model.__name__] = definition
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Casework API", "version": "1",
+                 "description": "Cases, evidence and the lifecycle of a district's campaign to "
+                                "demolish illegal structures and sheds. Errors are "
+                                "{error: {code, message, details}}."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": schemas},
+        "paths": _paths(),
+    }
+
+
+@bp.get("/openapi.json")
+@public
+def openapi_json():
+    return openapi_document()

@@ -1,0 +1,48 @@
+"""``/api/v1/zones`` and ``/api/v1/compounds``."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from casework.accounts.auth import current_user, roles_required
+from casework.accounts.models import Role
+from casework.common.requests import json_body, query_args
+from casework.common.paging import paginate
+from casework.extensions import db
+from casework.places import operations
+from casework.places.models import Compound
+from casework.places.queries import visible_compounds, visible_zones
+from casework.places.schemas import CompoundCreate, CompoundQuery, ZoneCreate
+
+bp = Blueprint("places", __name__)
+SEES_PLACES = (Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
+
+
+@bp.get("/zones")
+@roles_required(*SEES_PLACES)
+def list_zones():
+    zones = db.session.scalars(visible_zones(current_user()))
+    return {"items": [zone.to_dict() for zone in zones]}
+
+
+@bp.post("/zones")
+@roles_required(Role.ADMIN)
+def create_zone():
+    body = json_body(ZoneCreate)
+    return operations.create_zone(body.code, body.name).to_dict(), 201
+
+
+@bp.get("/compounds")
+@roles_required(*SEES_PLACES)
+def list_compounds():
+    args = query_args(CompoundQuery)
+    query = visible_compounds(current_user())
+    if args.zone_id is not None:
+        query = query.where(Compound.zone_id == args.zone_id)
+    return paginate(query, args.page, args.per_page, Compound.to_dict)
+
+
+@bp.post("/compounds")
+@roles_required(Role.ADMIN)
+def create_compound():
+    body = json_body(CompoundCreate)
+    return operations.create_compound(body.zone_id, body.name, body.address).to_dict(), 201

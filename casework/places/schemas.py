@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from casework.common.schemas import PageArgs, Strict
+
+
+class ZoneCreate(Strict):
+    code: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CompoundCreate(Strict):
+    zone_id: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field("", max_length=300)
+
+
+class CompoundQuery(PageArgs):
+    zone_id: int | None = Field(None, ge=1)
+    per_page: int = Field(100, ge=1, le=200)

@@ -1,0 +1,70 @@
+"""Casework configuration, read from environment variables.
+
+Every setting has one documented default that works on a single machine with no services
+(SQLite next to the application, uploads under ``instance/uploads``). Production sets at least
+``DATABASE_URL``, ``SECRET_KEY`` and ``CELERY_BROKER_URL``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("CASEWORK_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'casework.db'}"
+    # Heroku-style and libpq-style URLs name the driver loosely; Casework ships psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    # Signs session cookies. The default is for a single local machine only.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "casework-local-development-key")
+
+    # PostgreSQL in production, e.g. postgresql://casework@db/casework. Default: SQLite file.
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Where attachments are stored, by content hash.
+    CASEWORK_UPLOAD_DIR = os.environ.get("CASEWORK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Largest upload accepted, in bytes (default 20 MiB: a phone photo is 2 to 8 MiB).
+    MAX_CONTENT_LENGTH = _int("CASEWORK_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+
+    # The district's local time zone: dates given by users (deadlines) are local dates.
+    CASEWORK_TIMEZONE = os.environ.get("CASEWORK_TIMEZONE", "Asia/Shanghai")
+
+    # Default deadlines, in days, set when a case enters a state (spec section 3).
+    CASEWORK_DAYS_TO_VERIFY = _int("CASEWORK_DAYS_TO_VERIFY", 7)
+    CASEWORK_DAYS_TO_NEGOTIATE = _int("CASEWORK_DAYS_TO_NEGOTIATE", 14)
+    CASEWORK_DAYS_TO_INSPECT = _int("CASEWORK_DAYS_TO_INSPECT", 3)
+    CASEWORK_DAYS_TO_RESOLVE_DISPUTE = _int("CASEWORK_DAYS_TO_RESOLVE_DISPUTE", 30)
+    # The furthest a negotiated or reopened deadline may be set, in days from today.
+    CASEWORK_MAX_DEADLINE_DAYS = _int("CASEWORK_MAX_DEADLINE_DAYS", 90)
+
+    # API tokens issued at login expire this many days after issue.
+    CASEWORK_TOKEN_DAYS = _int("CASEWORK_TOKEN_DAYS", 30)
+    # Failed logins for one username within LOGIN_WINDOW minutes before answering 429.
+    CASEWORK_LOGIN_MAX_FAILURES = _int("CASEWORK_LOGIN_MAX_FAILURES", 10)
+    CASEWORK_LOGIN_WINDOW_MINUTES = _int("CASEWORK_LOGIN_WINDOW_MINUTES", 15)
+
+    # Prefix of case references: DA-2026-000123.
+    CASEWORK_REF_PREFIX = os.environ.get("CASEWORK_REF_PREFIX", "DA")
+
+    # Celery broker. Default: kombu's SQLAlchemy transport on a SQLite file, no server needed.
+    CELERY_BROKER_URL = os.environ.get(
+        "CELERY_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.db'}"
+    )
+
+    JSON_SORT_KEYS = False
