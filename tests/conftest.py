@@ -1,0 +1,136 @@
+"""Test fixtures: the application on SQLite and, when configured, on PostgreSQL.
+
+Every test that uses ``app`` (directly or through ``api``/``make``) runs once per database
+backend. PostgreSQL is used when ``DATABASE_URL`` names a PostgreSQL server; ``.ci/run`` sets it,
+and with ``CI=true`` an unreachable server fails the run instead of skipping.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from casework import create_app
+from casework.extensions import db
+from tests.support import Api, Factory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
+        return None
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1)).set(drivername="postgresql+psycopg")
+    # Tests never touch the named database itself: they use a sibling one they own.
+    return parsed.set(database=f"{parsed.database or 'casework'}_test").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _postgres_url()
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def _recreate_postgres_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": parsed.database})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    except Exception as exc:  # noqa: BLE001 - turned into a loud failure below
+        message = f"PostgreSQL at {parsed.render_as_string()} is unreachable: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.exit(message, returncode=3)
+        raise
+    finally:
+        admin.dispose()
+
+
+def _migrate(url: str, upload_dir: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CASEWORK_UPLOAD_DIR": str(upload_dir),
+                      "TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory) -> dict[str, str]:
+    """Each backend migrated once from empty by the real Alembic migrations."""
+    base = tmp_path_factory.mktemp("databases")
+    template = base / "template.db"
+    _migrate(f"sqlite:///{template}", base / "uploads")
+    databases = {"sqlite": str(template)}
+    if POSTGRES_URL:
+        _recreate_postgres_database(POSTGRES_URL)
+        _migrate(POSTGRES_URL, base / "uploads")
+        databases["postgresql"] = POSTGRES_URL
+    return databases
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [row[0] for row in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"))]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, migrated_databases, tmp_path) -> str:
+    if backend == "sqlite":
+        copy = tmp_path / "casework.db"
+        shutil.copy(migrated_databases["sqlite"], copy)
+        return f"sqlite:///{copy}"
+    _empty_postgres(migrated_databases["postgresql"])
+    return migrated_databases["postgresql"]
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "CASEWORK_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.db'}",
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory(app)
+
+
+@pytest.fixture
+def api(client, make) -> Api:
+    return Api(client, make)
