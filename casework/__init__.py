@@ -62,6 +62,8 @@ def _configure_sqlite(app: Flask) -> None:
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
+        # SQLAlchemy, not the sqlite3 module, decides when transactions begin (see _begin).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # WAL lets the web process and the worker read while one writes; the busy timeout
         # makes a second writer wait instead of failing.
@@ -69,6 +71,14 @@ def _configure_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        # SQLite has no row locks: a transaction that reads then writes must hold the write
+        # lock from its start, or two of them deadlock and one fails with "database is
+        # locked". Taking it up front makes the second wait (busy_timeout) and then see the
+        # first one's commit, as SELECT ... FOR UPDATE does on PostgreSQL.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _register_blueprints(app: Flask) -> None:

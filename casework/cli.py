@@ -4,9 +4,10 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     from casework.accounts.cli import users_cli
-    from casework.cases.cli import audit_cli
+    from casework.cases.cli import audit_cli, workflow_cli
     from casework.demo import demo_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(workflow_cli)
     app.cli.add_command(demo_command)

@@ -27,3 +27,13 @@ def verify() -> None:
         click.echo(f"{broken} of {total} case histories fail verification.", err=True)
         sys.exit(1)
     click.echo(f"All {total} case histories verify.")
+
+
+workflow_cli = AppGroup("workflow", help="The case lifecycle.")
+
+
+@workflow_cli.command("diagram")
+def diagram() -> None:
+    """Print the lifecycle as a mermaid diagram (the one /api/v1/workflow/diagram.mmd serves)."""
+    from casework.cases.lifecycle import mermaid_diagram
+    click.echo(mermaid_diagram())

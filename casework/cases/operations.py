@@ -175,6 +175,10 @@ def fire_trigger(case: Case, user: User, trigger_name: str, *, expected_version:
         raise Conflict("The case changed while the trigger was checked; try again.")
     if trigger.dest is not from_state:
         case.state_entered_at = given.now
+    # Every trigger changes the case, even one that stays in its state (approve_enforcement):
+    # touching the row makes the version advance, so a client holding the old version is
+    # refused instead of acting on a case it has not seen.
+    case.updated_at = given.now
     case.due_at = _deadline_on_entry(trigger, given, case)
     data: dict[str, Any] = {"due_at": case.due_at.isoformat() if case.due_at else None}
     if deadline is not None and "deadline" in trigger.fields:

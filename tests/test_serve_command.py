@@ -1,0 +1,71 @@
+"""The README's run command, as a newcomer runs it: bin/serve on the embedded defaults sets up
+the database, loads the demo district and serves the API."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _call(url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_bin_serve_runs_the_application_with_demo_data(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CASEWORK_UPLOAD_DIR")}
+    env.update(CASEWORK_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port),
+               CASEWORK_DEMO_PASSWORD="demo-password-for-test")
+    log = open(tmp_path / "serve.log", "w+")
+    process = subprocess.Popen([str(ROOT / "bin" / "serve")], cwd=tmp_path, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                status, health = _call(f"{base}/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+                time.sleep(1)
+        assert status == 200 and health["database"] is True
+
+        status, login = _call(f"{base}/api/v1/auth/login",
+                              {"username": "district", "password": "demo-password-for-test"})
+        assert status == 200, login
+        status, cases = _call(f"{base}/api/v1/cases?per_page=5", token=login["token"])
+        assert status == 200
+        assert cases["total"] == 1245
+        status, zones = _call(f"{base}/api/v1/zones", token=login["token"])
+        assert len(zones["items"]) == 9
+        output = (tmp_path / "serve.log").read_text()
+        assert "Every demo user has the password: demo-password-for-test" in output
+        assert (tmp_path / "instance" / "casework.db").exists()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
