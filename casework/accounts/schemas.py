@@ -1,15 +1,22 @@
 """Request bodies and JSON shapes of users and companies."""
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
 
 from casework.accounts.models import Company, User
 from casework.common.schemas import Strict
 
 
+# A password is compared exactly: trimming it (as request strings are) would lock out
+# anyone whose password, set on the command line, starts or ends with a space.
+ExactString = Annotated[str, StringConstraints(strip_whitespace=False)]
+
+
 class LoginRequest(Strict):
     username: str = Field(min_length=1, max_length=80)
-    password: str = Field(min_length=1, max_length=200)
+    password: ExactString = Field(min_length=1, max_length=200)
 
 
 def user_dict(user: User) -> dict:

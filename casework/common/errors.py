@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -100,6 +100,12 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         db.session.rollback()
         status = exc.code or 500
+        if status == 413:
+            # A phone app needs the limit to shrink or split what it sends.
+            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            return error_response(413, "payload_too_large",
+                                  f"The request is larger than the {limit} bytes accepted.",
+                                  {"max_bytes": limit})
         return error_response(status, _HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
 
     @app.errorhandler(Exception)

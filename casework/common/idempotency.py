@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from functools import wraps
 from typing import Callable
 
 from flask import g, make_response, request
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
 
 from casework import clock
-from casework.common.errors import BadRequest, ValidationFailed
+from casework.common.errors import ApiError, BadRequest, ValidationFailed
 from casework.common.types import UtcDateTime
 from casework.extensions import db
 
 HEADER = "Idempotency-Key"
+# Visible ASCII, as the header's draft standard allows; anything else is a client bug.
+_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 
 
 class IdempotencyRecord(db.Model):
@@ -62,38 +67,62 @@ def replay(record: IdempotencyRecord):
     return response
 
 
+def _answer_from(record: IdempotencyRecord, fingerprint: str):
+    if record.fingerprint != fingerprint:
+        raise ValidationFailed(f"This {HEADER} was used for a different request.",
+                               code="idempotency_key_reused")
+    return replay(record)
+
+
 def replay_after_race():
     """When two requests with one key race, the loser's commit hits the unique key; it then
-    answers with the winner's response."""
+    answers with the winner's response (or 422 if the winner's request was another one)."""
     key = getattr(g, "idempotency_key", None)
     user = getattr(g, "user", None)
     if key is None or user is None:
         return None
     record = _find(user.id, key)
-    return replay(record) if record is not None else None
+    if record is None:
+        return None
+    try:
+        return _answer_from(record, g.idempotency_fingerprint)
+    except ValidationFailed as err:
+        from casework.common.errors import error_response
+        body, status = error_response(err.status, err.code, err.message, err.details)
+        body.status_code = status
+        return body
 
 
 def idempotent(view: Callable) -> Callable:
+    """Runs a write once per user and key. A retry that arrives while the first request is
+    still running waits on the same rows, then fails on them (a stale version, the key's
+    unique index); it is then answered from the first request's record, not with 409."""
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get(HEADER)
         if key is None:
             return view(*args, **kwargs)
-        if not key.strip() or len(key) > 200:
-            raise BadRequest(f"{HEADER} must be 1 to 200 characters.")
+        if not _KEY.fullmatch(key):
+            raise BadRequest(f"{HEADER} must be 1 to 200 visible ASCII characters "
+                             "(a UUID is a good choice).")
         fingerprint = _fingerprint()
         existing = _find(g.user.id, key)
         if existing is not None:
-            if existing.fingerprint != fingerprint:
-                raise ValidationFailed(f"This {HEADER} was used for a different request.",
-                                       code="idempotency_key_reused")
-            return replay(existing)
-        g.idempotency_key = key
-        response = make_response(view(*args, **kwargs))
-        if response.status_code < 400 and response.is_json:
-            db.session.add(IdempotencyRecord(user_id=g.user.id, key=key, fingerprint=fingerprint,
-                                             status=response.status_code,
-                                             body=response.get_data(as_text=True)))
-            db.session.flush()
+            return _answer_from(existing, fingerprint)
+        g.idempotency_key, g.idempotency_fingerprint = key, fingerprint
+        try:
+            response = make_response(view(*args, **kwargs))
+            if response.status_code < 400 and response.is_json:
+                db.session.add(IdempotencyRecord(user_id=g.user.id, key=key,
+                                                 fingerprint=fingerprint,
+                                                 status=response.status_code,
+                                                 body=response.get_data(as_text=True)))
+                db.session.flush()
+        except (ApiError, IntegrityError, StaleDataError):
+            db.session.rollback()
+            winner = _find(g.user.id, key)
+            if winner is None:
+                raise
+            return _answer_from(winner, fingerprint)
         return response
     return wrapper

@@ -1,15 +1,24 @@
-"""Reading a request: JSON bodies and query strings validated against pydantic schemas."""
+"""Reading a request: JSON bodies and query strings validated against pydantic schemas.
+
+A body that is not a JSON object is malformed (400), a body sent as another media type is 415,
+and an object whose fields break the schema is 422 with every failed rule listed.
+"""
 from __future__ import annotations
 
+import json
+import math
 from typing import Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from casework.common.errors import ApiError, BadRequest, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+
+# The API's bodies are flat objects with, at most, a list or two inside; anything deeper is
+# not a request to this API, and refusing it early keeps recursion out of later steps.
+MAX_JSON_DEPTH = 32
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
@@ -21,25 +30,69 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
 
 
 def validate(schema: type[M], data: Any) -> M:
+    """Validates a decoded JSON body strictly, as JSON: ``"3"`` is not an integer, ``1`` is not
+    ``true``, ``1.0`` is not an id. Enum values and ISO dates are accepted as JSON strings."""
     try:
-        return schema.model_validate(data)
+        return schema.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise ValidationFailed("The request has invalid fields.", validation_details(exc)) from None
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("number out of range")
+    return number
+
+
+def _too_deep(data: Any) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object, or a 400/415 that says what is wrong with it."""
-    if not request.mimetype or request.mimetype != "application/json":
-        if not request.get_data(cache=True):
+    """The request body as a JSON object, or a 400/415 that says what is wrong with it.
+
+    Stricter than ``json.loads``: ``NaN`` and ``Infinity`` are not JSON (RFC 8259), nor are
+    numbers too large for a double, text with unpaired surrogates, or nesting past
+    ``MAX_JSON_DEPTH``."""
+    raw = request.get_data(cache=True)
+    if request.mimetype != "application/json":
+        if not raw:
             raise BadRequest("A JSON body is required.")
         raise ApiError("Send the body as application/json.", status=415,
                        code="unsupported_media_type")
+    if not raw.strip():
+        raise BadRequest("A JSON body is required.")
     try:
-        data = request.get_json(force=True, silent=False)
-    except (WerkzeugBadRequest, RecursionError):
+        data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError included
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
+    if _too_deep(data):
+        raise BadRequest(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.")
+    if _has_lone_surrogate(data):
+        raise BadRequest("The body has text that is not valid Unicode (an unpaired surrogate).")
     return data
 
 
@@ -48,8 +101,12 @@ def json_body(schema: type[M]) -> M:
 
 
 def query_args(schema: type[M]) -> M:
+    """Query strings are text by nature, so here ``"2"`` is a fine page number."""
     args: dict[str, Any] = {}
     for key in request.args:
         values = request.args.getlist(key)
         args[key] = values if len(values) > 1 else values[0]
-    return validate(schema, args)
+    try:
+        return schema.model_validate(args)
+    except ValidationError as exc:
+        raise ValidationFailed("The request has invalid fields.", validation_details(exc)) from None

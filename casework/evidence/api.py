@@ -25,7 +25,7 @@ def upload(case_id: int):
         raise Forbidden("Only officers and supervisors add evidence to a case.")
     data, content_type, kind, filename = operations.read_upload(request.files.get("file"),
                                                                 request.form.get("kind"))
-    attachment = operations.attach_to_case(case, user, data, content_type, kind, filename)
+    attachment = operations.attach(case, user, data, content_type, kind, filename)
     return attachment.to_dict(), 201
 
 
