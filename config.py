@@ -53,6 +53,10 @@ class Config:
     # The furthest a negotiated or reopened deadline may be set, in days from today.
     CASEWORK_MAX_DEADLINE_DAYS = _int("CASEWORK_MAX_DEADLINE_DAYS", 90)
 
+    # How passwords are hashed (werkzeug method string). The default is werkzeug's scrypt;
+    # the test suite uses a cheap one so that making many users stays fast.
+    CASEWORK_PASSWORD_HASH_METHOD = os.environ.get("CASEWORK_PASSWORD_HASH_METHOD", "scrypt")
+
     # API tokens issued at login expire this many days after issue.
     CASEWORK_TOKEN_DAYS = _int("CASEWORK_TOKEN_DAYS", 30)
     # Failed logins for one username within LOGIN_WINDOW minutes before answering 429.
@@ -66,5 +70,36 @@ class Config:
     CELERY_BROKER_URL = os.environ.get(
         "CELERY_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.db'}"
     )
+
+    # Email over SMTP. No host means no email: notifications go to the in-app inbox only.
+    CASEWORK_SMTP_HOST = os.environ.get("CASEWORK_SMTP_HOST", "")
+    CASEWORK_SMTP_PORT = _int("CASEWORK_SMTP_PORT", 25)
+    CASEWORK_SMTP_USER = os.environ.get("CASEWORK_SMTP_USER", "")
+    CASEWORK_SMTP_PASSWORD = os.environ.get("CASEWORK_SMTP_PASSWORD", "")
+    CASEWORK_SMTP_STARTTLS = os.environ.get("CASEWORK_SMTP_STARTTLS", "") in ("1", "true", "yes")
+    CASEWORK_SMTP_TIMEOUT_SECONDS = _int("CASEWORK_SMTP_TIMEOUT_SECONDS", 10)
+    CASEWORK_MAIL_FROM = os.environ.get("CASEWORK_MAIL_FROM", "casework@localhost")
+    CASEWORK_WEBHOOK_TIMEOUT_SECONDS = _int("CASEWORK_WEBHOOK_TIMEOUT_SECONDS", 10)
+
+    # Outbox delivery: a claimed row is another worker's again after the lease; failed sends
+    # are retried after BACKOFF, 2×BACKOFF, 4×BACKOFF ... (at most BACKOFF_MAX) until
+    # MAX_ATTEMPTS, every attempt recorded.
+    CASEWORK_DELIVERY_LEASE_SECONDS = _int("CASEWORK_DELIVERY_LEASE_SECONDS", 120)
+    CASEWORK_DELIVERY_BACKOFF_SECONDS = _int("CASEWORK_DELIVERY_BACKOFF_SECONDS", 30)
+    CASEWORK_DELIVERY_BACKOFF_MAX_SECONDS = _int("CASEWORK_DELIVERY_BACKOFF_MAX_SECONDS", 3600)
+    CASEWORK_DELIVERY_MAX_ATTEMPTS = _int("CASEWORK_DELIVERY_MAX_ATTEMPTS", 12)
+
+    # Deadline sweep (spec section 5).
+    CASEWORK_REMINDER_HOURS = _int("CASEWORK_REMINDER_HOURS", 24)
+    CASEWORK_SECOND_ESCALATION_DAYS = _int("CASEWORK_SECOND_ESCALATION_DAYS", 3)
+    CASEWORK_DAYS_TO_REWORK = _int("CASEWORK_DAYS_TO_REWORK", 3)
+    # How often beat runs the sweep and the outbox rescan, and when the morning digest goes.
+    CASEWORK_SWEEP_INTERVAL_SECONDS = _int("CASEWORK_SWEEP_INTERVAL_SECONDS", 60)
+    CASEWORK_DELIVERY_INTERVAL_SECONDS = _int("CASEWORK_DELIVERY_INTERVAL_SECONDS", 30)
+    CASEWORK_DIGEST_HOUR = _int("CASEWORK_DIGEST_HOUR", 7)
+    CASEWORK_DIGEST_MINUTE = _int("CASEWORK_DIGEST_MINUTE", 30)
+    # After a request writes outgoing notifications, ask a worker to deliver them at once
+    # (the periodic rescan delivers them anyway if this message is lost).
+    CASEWORK_RING_DOORBELL = os.environ.get("CASEWORK_RING_DOORBELL", "1") not in ("0", "false", "no")
 
     JSON_SORT_KEYS = False

@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,6 +31,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _import_models()
     _configure_sqlite(app)
 
+    from casework.tasking import celery_init_app
+    celery_init_app(app)
+
     from casework.common.errors import register_error_handlers
     register_error_handlers(app)
     _register_blueprints(app)
@@ -47,7 +50,9 @@ def _import_models() -> None:
     from casework.cases import models as _cases  # noqa: F401
     from casework.common import idempotency as _idempotency  # noqa: F401
     from casework.evidence import models as _evidence  # noqa: F401
+    from casework.notifications import models as _notifications  # noqa: F401
     from casework.places import models as _places  # noqa: F401
+    from casework.workorders import models as _workorders  # noqa: F401
 
 
 def _configure_sqlite(app: Flask) -> None:
@@ -89,12 +94,15 @@ def _register_blueprints(app: Flask) -> None:
     from casework.cases.api import bp as cases_bp
     from casework.evidence.api import bp as evidence_bp
     from casework.health import bp as health_bp
+    from casework.notifications.api import bp as notifications_bp
     from casework.openapi import bp as openapi_bp
     from casework.places.api import bp as places_bp
+    from casework.workorders.api import bp as workorders_bp
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.before_request(authenticate_request)
-    for child in (accounts_bp, places_bp, cases_bp, evidence_bp, openapi_bp):
+    for child in (accounts_bp, places_bp, cases_bp, evidence_bp, workorders_bp,
+                  notifications_bp, openapi_bp):
         api.register_blueprint(child)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)
@@ -111,6 +119,9 @@ def _commit_or_roll_back(response: Response) -> Response:
         return response
     try:
         db.session.commit()
+        if g.pop("casework_outbox_written", False):
+            from casework.tasking import ring_doorbell
+            ring_doorbell(current_app._get_current_object())
     except StaleDataError:
         db.session.rollback()
         err = stale_version_error()

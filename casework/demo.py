@@ -23,10 +23,12 @@ from casework.cases import operations as case_ops
 from casework.cases.models import Case, CaseKind
 from casework.evidence import samples
 from casework.evidence.models import AttachmentKind
-from casework.evidence.operations import attach_to_case
+from casework.evidence.operations import attach
 from casework.extensions import db
 from casework.places.models import Compound, Zone
 from casework.places.operations import create_compound, create_zone
+from casework.workorders import operations as workorder_ops
+from casework.workorders.models import WorkOrderKind
 
 ZONE_NAMES = ["东风片区", "新华片区", "胜利片区", "建设片区", "和平片区", "解放片区", "红旗片区",
               "光明片区", "友谊片区"]
@@ -45,6 +47,7 @@ CAMPAIGN_DAYS = 70
 class Cast:
     officers: dict[int, list[User]]
     supervisors: dict[int, User]
+    companies: list[User]
 
 
 def demo_is_loaded() -> bool:
@@ -63,10 +66,11 @@ def _users(password: str, zones: list[Zone]) -> tuple[Cast, list[User]]:
                                          display_name=f"{zone.name}包片干部{letter.upper()}",
                                          zones=[zone]) for letter in "ab"]
         everyone += [supervisors[zone.id], *officers[zone.id]]
-    for n, name in enumerate(COMPANIES, start=1):
-        everyone.append(create_user(f"company{n}", password, Role.COMPANY, display_name=name,
-                                    company=get_or_create_company(name)))
-    return Cast(officers, supervisors), everyone
+    company_users = [create_user(f"company{n}", password, Role.COMPANY, display_name=name,
+                                 company=get_or_create_company(name))
+                     for n, name in enumerate(COMPANIES, start=1)]
+    everyone += company_users
+    return Cast(officers, supervisors, company_users), everyone
 
 
 def _attach(case: Case, user: User, kind: AttachmentKind, at: datetime) -> None:
@@ -75,7 +79,7 @@ def _attach(case: Case, user: User, kind: AttachmentKind, at: datetime) -> None:
             data, content_type, name = samples.png(f"{case.ref}-{kind.value}"), "image/png", "photo.png"
         else:
             data, content_type, name = samples.pdf(f"{case.ref} {kind.value}"), "application/pdf", "doc.pdf"
-        attach_to_case(case, user, data, content_type, kind, name)
+        attach(case, user, data, content_type, kind, name)
 
 
 def _fire(case: Case, user: User, trigger: str, at: datetime, **fields) -> None:
@@ -86,20 +90,46 @@ def _fire(case: Case, user: User, trigger: str, at: datetime, **fields) -> None:
 class _Timeline:
     """Hands out increasing times for one case's steps, ending before now."""
 
-    def __init__(self, rng: random.Random, steps: int, now: datetime) -> None:
+    def __init__(self, rng: random.Random, steps: int, now: datetime, recent: bool) -> None:
         if steps == 0:
             # Structures still only surveyed were mostly found recently; a 7-day deadline
             # makes some of them overdue, as on a real board.
             self.at = now - timedelta(days=rng.uniform(0.1, 12))
+        elif recent:
+            # Open cases moved recently: their last step lands in the past week or so.
+            self.at = now - timedelta(days=steps * 2.1 + rng.uniform(0, 6))
         else:
+            # Finished cases are spread over the campaign.
             span = steps * 4.5 + 0.5
-            latest_start = max(CAMPAIGN_DAYS - span, 0.5)
-            self.at = now - timedelta(days=span + rng.uniform(0, latest_start))
+            self.at = now - timedelta(days=span + rng.uniform(0, max(CAMPAIGN_DAYS - span, 0.5)))
+        self.limit = now - timedelta(minutes=1)
         self.rng = rng
 
     def next(self, min_days: float = 0.2, max_days: float = 4.0) -> datetime:
-        self.at += timedelta(days=self.rng.uniform(min_days, max_days), minutes=self.rng.randint(1, 50))
+        step = timedelta(days=self.rng.uniform(min_days, max_days), minutes=self.rng.randint(1, 50))
+        self.at = min(self.at + step, self.limit)  # nothing happens in the future
         return self.at
+
+
+def _clear_debris(case: Case, officer: User, company_user: User, rng: random.Random,
+                  time: "_Timeline", finish: bool) -> None:
+    """A company clears the debris: issued, accepted, and (when finished) completed with a
+    photo and verified, through the same operations the API uses."""
+    at = time.next(0.05, 0.2)
+    with clock.frozen(at):
+        due = at.astimezone(clock.local_zone()).date() + timedelta(days=rng.randint(2, 5))
+        order = workorder_ops.create_workorder(case, officer, company_user.company_id,
+                                               WorkOrderKind.CLEAR_DEBRIS, due, "清运建筑垃圾")
+    with clock.frozen(time.next(0.05, 0.3)):
+        workorder_ops.fire_trigger(order, company_user, "accept", expected_version=order.version)
+    if not finish:
+        return
+    with clock.frozen(time.next(0.1, 0.5)):
+        attach(case, company_user, samples.png(f"{case.ref}-debris"), "image/png",
+               AttachmentKind.AFTER_PHOTO, "debris.png", workorder_id=order.id)
+        workorder_ops.fire_trigger(order, company_user, "complete", expected_version=order.version)
+    with clock.frozen(time.next(0.05, 0.3)):
+        workorder_ops.fire_trigger(order, officer, "verify", expected_version=order.version)
 
 
 STEPS = {"identified": 0, "ownership_verified": 2, "negotiated": 4, "demolished": 6,
@@ -140,8 +170,11 @@ def _drive(case: Case, target: str, cast: Cast, rng: random.Random, time: _Timel
         return
     _attach(case, officer, AttachmentKind.BEFORE_PHOTO, time.next(0.2, 1))
     _attach(case, officer, AttachmentKind.AFTER_PHOTO, time.next(0.5, 3))
-    _fire(case, officer, "demolish", time.next(0.1, 0.3), method=rng.choice(["self", "company"]),
-          note="已拆除")
+    method = rng.choice(["self", "company"])
+    _fire(case, officer, "demolish", time.next(0.1, 0.3), method=method, note="已拆除")
+    if method == "company":
+        _clear_debris(case, officer, rng.choice(cast.companies), rng, time,
+                      finish=target != "demolished")
     if target == "demolished":
         return
     _fire(case, supervisor, "close", time.next(0.5, 2.5), note="验收合格")
@@ -171,7 +204,8 @@ def load_demo(password: str, seed: int = 2026, structures: int = ILLEGAL + SHEDS
         officer = rng.choice(cast.officers[compound.zone_id])
         target = rng.choices(names, weights)[0]
         unknown = rng.random() < 0.05
-        time = _Timeline(rng, STEPS[target], now)
+        time = _Timeline(rng, STEPS[target], now,
+                         recent=target not in ("closed", "dismissed", "enforced", "reopened"))
         with clock.frozen(time.at):
             case = case_ops.create_case(officer, {
                 "kind": kind, "compound_id": compound.id,

@@ -16,12 +16,17 @@ from casework.cases.lifecycle import BY_NAME
 from casework.cases.models import CaseKind, CaseState
 from casework.cases.schemas import CaseCreate, CasePatch, TransitionRequest
 from casework.evidence.models import AttachmentKind
+from casework.notifications.models import NotificationKind
 from casework.places.schemas import CompoundCreate, ZoneCreate
+from casework.workorders.lifecycle import BY_NAME as WORKORDER_TRIGGERS
+from casework.workorders.models import WorkOrderKind, WorkOrderState
+from casework.workorders.schemas import WorkOrderCreate, WorkOrderTransition
 
 bp = Blueprint("openapi", __name__)
 
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (LoginRequest, ZoneCreate, CompoundCreate,
-                                               CaseCreate, CasePatch, TransitionRequest)
+                                               CaseCreate, CasePatch, TransitionRequest,
+                                               WorkOrderCreate, WorkOrderTransition)
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict:
@@ -82,6 +87,22 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
     "AttachmentUpload": _obj({"file": {"type": "string", "format": "binary"},
                               "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]}},
                              ["file", "kind"]),
+    "WorkOrder": _obj({
+        "id": INT, "case_id": INT, "case_ref": STR,
+        "case_kind": {"type": "string", "enum": [k.value for k in CaseKind]},
+        "company_id": INT, "company_name": STR,
+        "kind": {"type": "string", "enum": [k.value for k in WorkOrderKind]},
+        "state": {"type": "string", "enum": [s.value for s in WorkOrderState]},
+        "due_at": _nullable(TIME), "overdue": BOOL, "address": STR, "note": STR, "version": INT,
+        "allowed_triggers": {"type": "array",
+                             "items": {"type": "string", "enum": list(WORKORDER_TRIGGERS)}},
+        "created_at": TIME, "updated_at": TIME,
+    }),
+    "Notification": _obj({
+        "id": INT, "kind": {"type": "string", "enum": [k.value for k in NotificationKind]},
+        "subject": STR, "body": STR, "case_id": _nullable(INT), "workorder_id": _nullable(INT),
+        "created_at": TIME, "read_at": _nullable(TIME),
+    }),
     "Login": _obj({"token": STR, "user": _ref("User")}, ["token", "user"]),
     "Workflow": _obj({"states": {"type": "array", "items": {"type": "object"}},
                       "initial": {"type": "object"},
@@ -143,6 +164,7 @@ def _query(name: str, schema: dict, description: str = "") -> dict:
 PAGING = [_query("page", {"type": "integer", "minimum": 1}),
           _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200})]
 CASE_ID = _path_id("case_id")
+WORKORDER_ID = _path_id("workorder_id")
 
 
 def _paths() -> dict:
@@ -207,6 +229,58 @@ def _paths() -> dict:
             "get": _op("Download an attachment", "200", None,
                        params=[CASE_ID, _path_id("attachment_id")], errors="401 404",
                        content={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}),
+        },
+        "/api/v1/cases/{case_id}/workorders": {
+            "post": _op("Issue a work order to a property company", "201", _ref("WorkOrder"),
+                        params=[CASE_ID], body="WorkOrderCreate",
+                        errors="400 401 403 404 409 415 422", idempotent=True),
+        },
+        "/api/v1/workorders": {
+            "get": _op("Work orders visible to the user (a company sees only its own)", "200",
+                       _page_of("WorkOrder"), errors="401 422",
+                       params=[_query("state", {"type": "string",
+                                                "enum": [s.value for s in WorkOrderState]}),
+                               _query("case", INT), _query("company", INT),
+                               _query("kind", {"type": "string",
+                                               "enum": [k.value for k in WorkOrderKind]}),
+                               _query("overdue", BOOL)] + PAGING),
+        },
+        "/api/v1/workorders/{workorder_id}": {
+            "get": _op("One work order with allowed_triggers and version", "200",
+                       _ref("WorkOrder"), params=[WORKORDER_ID], errors="401 404"),
+        },
+        "/api/v1/workorders/{workorder_id}/transitions": {
+            "post": _op("accept, complete, verify, reject or cancel", "200", _ref("WorkOrder"),
+                        params=[WORKORDER_ID], body="WorkOrderTransition",
+                        errors="400 401 403 404 409 415 422", idempotent=True),
+        },
+        "/api/v1/workorders/{workorder_id}/attachments": {
+            "get": _op("The work order's photos and its case's before/after photos", "200",
+                       _list_of("Attachment"), params=[WORKORDER_ID], errors="401 404"),
+            "post": _op("Upload a photo to the work order", "201", _ref("Attachment"),
+                        params=[WORKORDER_ID], errors="401 403 404 413 415 422",
+                        request_content={"multipart/form-data": {"schema": _ref("AttachmentUpload")}},
+                        idempotent=True),
+        },
+        "/api/v1/workorders/{workorder_id}/attachments/{attachment_id}": {
+            "get": _op("Download a work order's attachment or its case's photo", "200", None,
+                       params=[WORKORDER_ID, _path_id("attachment_id")], errors="401 404",
+                       content={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}),
+        },
+        "/api/v1/notifications": {
+            "get": _op("The user's inbox, newest first", "200", _page_of("Notification"),
+                       params=[_query("unread", BOOL),
+                               _query("kind", {"type": "string",
+                                               "enum": [k.value for k in NotificationKind]})] + PAGING,
+                       errors="401 422"),
+        },
+        "/api/v1/notifications/{notification_id}/read": {
+            "post": _op("Mark one notification read", "200", _ref("Notification"),
+                        params=[_path_id("notification_id")], errors="401 404"),
+        },
+        "/api/v1/notifications/read": {
+            "post": _op("Mark every notification read", "200", _obj({"marked": INT}),
+                        errors="401"),
         },
         "/api/v1/workflow": {"get": _op("The case lifecycle as data", "200", _ref("Workflow"),
                                         errors="401")},

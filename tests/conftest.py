@@ -26,15 +26,17 @@ def _postgres_url() -> str | None:
     if not url.startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
         return None
     parsed = make_url(url.replace("postgres://", "postgresql://", 1)).set(drivername="postgresql+psycopg")
-    # Tests never touch the named database itself: they use a sibling one they own.
-    return parsed.set(database=f"{parsed.database or 'casework'}_test").render_as_string(hide_password=False)
+    # Tests never touch the named database itself: each run creates a sibling of its own
+    # (so that runs side by side do not collide) and drops it at the end.
+    name = f"{parsed.database or 'casework'}_test_{os.getpid()}"
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 POSTGRES_URL = _postgres_url()
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
-def _recreate_postgres_database(url: str) -> None:
+def _drop_postgres_database(url: str, *, create: bool) -> None:
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -43,7 +45,8 @@ def _recreate_postgres_database(url: str) -> None:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": parsed.database})
             conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     except Exception as exc:  # noqa: BLE001 - turned into a loud failure below
         message = f"PostgreSQL at {parsed.render_as_string()} is unreachable: {exc}"
         if os.environ.get("CI") == "true" or os.environ.get("CASEWORK_REQUIRE_SERVICES"):
@@ -64,17 +67,19 @@ def _migrate(url: str, upload_dir: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_databases(tmp_path_factory) -> dict[str, str]:
+def migrated_databases(tmp_path_factory):
     """Each backend migrated once from empty by the real Alembic migrations."""
     base = tmp_path_factory.mktemp("databases")
     template = base / "template.db"
     _migrate(f"sqlite:///{template}", base / "uploads")
     databases = {"sqlite": str(template)}
     if POSTGRES_URL:
-        _recreate_postgres_database(POSTGRES_URL)
+        _drop_postgres_database(POSTGRES_URL, create=True)
         _migrate(POSTGRES_URL, base / "uploads")
         databases["postgresql"] = POSTGRES_URL
-    return databases
+    yield databases
+    if POSTGRES_URL:
+        _drop_postgres_database(POSTGRES_URL, create=False)
 
 
 def _empty_postgres(url: str) -> None:
@@ -109,6 +114,8 @@ def app(database_url, tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "CASEWORK_UPLOAD_DIR": str(tmp_path / "uploads"),
         "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.db'}",
+        # Hashing stays real, only cheaper: many tests make many users.
+        "CASEWORK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
     with app.app_context():
         yield app

@@ -45,13 +45,14 @@ class Factory:
         return compound
 
     def user(self, role: Role | str, zones: list[Zone] = (), company: str | None = None,
-             username: str | None = None) -> User:
+             username: str | None = None, email: str | None = None) -> User:
         role = Role(role)
         if role is Role.COMPANY and company is None:
             company = f"测试物业{self._next()}"
         user = create_user(username or f"{role.value}{self._next()}", PASSWORD, role,
                            zones=list(zones),
                            company=get_or_create_company(company) if company else None)
+        user.email = email
         db.session.commit()
         return user
 

@@ -1,5 +1,6 @@
 """The README's run command, as a newcomer runs it: bin/serve on the embedded defaults sets up
-the database, loads the demo district and serves the API."""
+the database, loads the demo district, serves the API and runs a worker with beat whose
+deadline sweep escalates the demo's overdue cases to supervisors' inboxes."""
 from __future__ import annotations
 
 import json
@@ -37,7 +38,8 @@ def test_bin_serve_runs_the_application_with_demo_data(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CASEWORK_UPLOAD_DIR")}
     env.update(CASEWORK_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port),
-               CASEWORK_DEMO_PASSWORD="demo-password-for-test")
+               CASEWORK_DEMO_PASSWORD="demo-password-for-test",
+               CASEWORK_SWEEP_INTERVAL_SECONDS="5")
     log = open(tmp_path / "serve.log", "w+")
     process = subprocess.Popen([str(ROOT / "bin" / "serve")], cwd=tmp_path, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
@@ -62,6 +64,23 @@ def test_bin_serve_runs_the_application_with_demo_data(tmp_path):
         assert cases["total"] == 1245
         status, zones = _call(f"{base}/api/v1/zones", token=login["token"])
         assert len(zones["items"]) == 9
+        # The embedded worker (kombu's SQLAlchemy transport on SQLite, beat inside the worker)
+        # sweeps the demo's deadlines: an overdue case of zone 1 reaches sup1's inbox.
+        status, login = _call(f"{base}/api/v1/auth/login",
+                              {"username": "sup1", "password": "demo-password-for-test"})
+        deadline = time.monotonic() + 120
+        while True:
+            status, inbox = _call(f"{base}/api/v1/notifications?kind=escalation&per_page=5",
+                                  token=login["token"])
+            assert status == 200
+            if inbox["total"] > 0:
+                break
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-5000:]
+            time.sleep(2)
+        escalation = inbox["items"][0]
+        status, case = _call(f"{base}/api/v1/cases/{escalation['case_id']}", token=login["token"])
+        assert status == 200 and case["overdue"] is True
+        assert case["ref"] in escalation["subject"]
         output = (tmp_path / "serve.log").read_text()
         assert "Every demo user has the password: demo-password-for-test" in output
         assert (tmp_path / "instance" / "casework.db").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework import clock
@@ -51,6 +51,10 @@ class User(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
+    # Where email notifications go; none means inbox only.
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Language of notifications: zh or en.
+    locale: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(StrEnumType(Role, "user_role"))
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)

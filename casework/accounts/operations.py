@@ -41,15 +41,19 @@ def create_user(username: str, password: str, role: Role, *, display_name: str |
     if zones and role not in (Role.OFFICER, Role.SUPERVISOR):
         raise ValueError("only officers and supervisors belong to zones")
     user = User(username=username, display_name=display_name or username,
-                password_hash=generate_password_hash(password), role=role,
+                password_hash=_hash(password), role=role,
                 company=company, zones=list(zones), active=True)
     db.session.add(user)
     db.session.flush()
     return user
 
 
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["CASEWORK_PASSWORD_HASH_METHOD"])
+
+
 def set_password(user: User, password: str) -> None:
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash(password)
 
 
 def recent_login_failures(username: str) -> int:

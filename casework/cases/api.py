@@ -96,7 +96,19 @@ def list_events(case_id: int):
 @bp.get("/workflow")
 def workflow():
     from flask import current_app
-    return lifecycle.workflow_document(current_app.config)
+
+    from casework.common import lifecycle as common
+    from casework.workorders import lifecycle as workorder_lifecycle
+    from casework.workorders.models import WorkOrderState
+
+    document = lifecycle.workflow_document(current_app.config)
+    document["workorders"] = {
+        "states": [{"name": s.value, "title": s.title, "final": s.is_finished}
+                   for s in WorkOrderState],
+        "initial": {"state": workorder_lifecycle.INITIAL_STATE.value},
+        "triggers": common.triggers_document(workorder_lifecycle.TRIGGERS, current_app.config),
+    }
+    return document
 
 
 @bp.get("/workflow/diagram.mmd")

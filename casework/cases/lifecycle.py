@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from transitions import Machine
-from transitions.extensions import GraphMachine
-
 from casework.accounts.models import Role
 from casework.cases.models import CaseState
+from casework.common import lifecycle as common
+from casework.common.lifecycle import Guard, Trigger
 from casework.evidence.models import AttachmentKind
 
 S = CaseState
@@ -33,33 +32,13 @@ class GuardInput:
     due_at: datetime | None
     attachment_kinds: frozenset[AttachmentKind]
     enforcement_approved: bool
+    open_workorders: int
     note: str
     deadline: date | None
     method: str | None
     now: datetime
     today: date
     max_deadline_days: int
-
-
-@dataclass(frozen=True)
-class Guard:
-    rule: str
-    message: str
-    holds: Callable[[GuardInput], bool]
-
-
-@dataclass(frozen=True)
-class Trigger:
-    name: str
-    title: str
-    sources: tuple[CaseState, ...]
-    dest: CaseState
-    roles: frozenset[Role]
-    guards: tuple[Guard, ...] = ()
-    fields: tuple[str, ...] = ()
-    # How the deadline is set on entry: a config key holding days, "given" (the request's
-    # deadline), "keep" (unchanged) or None (no deadline runs).
-    deadline: str | None = None
 
 
 def _has(*kinds: AttachmentKind) -> Callable[[GuardInput], bool]:
@@ -82,6 +61,10 @@ DEADLINE_WITHIN_LIMIT = Guard(
 DEADLINE_PASSED = Guard("deadline_passed", "The negotiated deadline has not passed yet.",
                         _deadline_passed)
 NEW_DEADLINE = (DEADLINE_GIVEN, DEADLINE_IN_FUTURE, DEADLINE_WITHIN_LIMIT)
+# A case cannot end while a company still has work on it.
+WORKORDERS_FINISHED = Guard("workorders_finished",
+                            "Every work order of the case must be verified or cancelled.",
+                            lambda g: g.open_workorders == 0)
 
 TRIGGERS: tuple[Trigger, ...] = (
     Trigger(
@@ -95,7 +78,7 @@ TRIGGERS: tuple[Trigger, ...] = (
             Guard("ownership_evidence", "An ownership_doc or notice attachment is required.",
                   _has(AttachmentKind.OWNERSHIP_DOC, AttachmentKind.NOTICE)),
         ),
-        fields=("note",), deadline="CASEWORK_DAYS_TO_NEGOTIATE",
+        fields=("note",), deadline="CASEWORK_DAYS_TO_NEGOTIATE", notify=("officer",),
     ),
     Trigger(
         "negotiate", "协商/告知", (S.OWNERSHIP_VERIFIED,), S.NEGOTIATED, OFFICER_OR_SUPERVISOR,
@@ -105,11 +88,11 @@ TRIGGERS: tuple[Trigger, ...] = (
                   "attachment is required.",
                   _has(AttachmentKind.AGREEMENT, AttachmentKind.NOTICE)),
         ),
-        fields=("note", "deadline"), deadline="given",
+        fields=("note", "deadline"), deadline="given", notify=("officer",),
     ),
     Trigger(
         "approve_enforcement", "批准强制拆除", (S.NEGOTIATED,), S.NEGOTIATED, SUPERVISOR,
-        guards=(DEADLINE_PASSED,), fields=("note",), deadline="keep",
+        guards=(DEADLINE_PASSED,), fields=("note",), deadline="keep", notify=("officer",),
     ),
     Trigger(
         "demolish", "拆除", (S.NEGOTIATED,), S.DEMOLISHED, OFFICER_OR_SUPERVISOR,
@@ -126,27 +109,31 @@ TRIGGERS: tuple[Trigger, ...] = (
                   lambda g: g.method != "enforced" or g.enforcement_approved),
         ),
         fields=("note", "method"), deadline="CASEWORK_DAYS_TO_INSPECT",
+        notify=("officer", "supervisors"),
     ),
     Trigger(
         "close", "验收结案", (S.DEMOLISHED,), S.CLOSED, SUPERVISOR,
         guards=(
             Guard("inspection_note", "An inspection note is required.",
                   lambda g: bool(g.note.strip())),
+            WORKORDERS_FINISHED,
         ),
-        fields=("note",), deadline=None,
+        fields=("note",), deadline=None, notify=("officer",),
     ),
     Trigger(
         "reopen", "重新施工", (S.DEMOLISHED, S.CLOSED), S.NEGOTIATED, SUPERVISOR,
         guards=(NOTE_GIVEN,) + NEW_DEADLINE, fields=("note", "deadline"), deadline="given",
+        notify=("officer",),
     ),
     Trigger(
         "dispute", "提出争议", (S.OWNERSHIP_VERIFIED, S.NEGOTIATED), S.DISPUTED,
         OFFICER_OR_SUPERVISOR, guards=(NOTE_GIVEN,), fields=("note",),
-        deadline="CASEWORK_DAYS_TO_RESOLVE_DISPUTE",
+        deadline="CASEWORK_DAYS_TO_RESOLVE_DISPUTE", notify=("officer", "supervisors"),
     ),
     Trigger(
         "resolve_dispute", "解决争议", (S.DISPUTED,), S.OWNERSHIP_VERIFIED, SUPERVISOR,
         guards=(NOTE_GIVEN,), fields=("note",), deadline="CASEWORK_DAYS_TO_NEGOTIATE",
+        notify=("officer",),
     ),
     Trigger(
         "dismiss", "撤销(合法建筑)", (S.IDENTIFIED, S.OWNERSHIP_VERIFIED, S.DISPUTED), S.DISMISSED,
@@ -156,8 +143,9 @@ TRIGGERS: tuple[Trigger, ...] = (
             Guard("supporting_attachment",
                   "A supporting attachment (ownership_doc or other, e.g. the permit) is required.",
                   _has(AttachmentKind.OWNERSHIP_DOC, AttachmentKind.OTHER)),
+            WORKORDERS_FINISHED,
         ),
-        fields=("note",), deadline=None,
+        fields=("note",), deadline=None, notify=("officer",),
     ),
 )
 
@@ -167,68 +155,28 @@ INITIAL_DEADLINE = "CASEWORK_DAYS_TO_VERIFY"
 
 
 def failed_guards(trigger: Trigger, guard_input: GuardInput) -> list[dict[str, str]]:
-    return [{"rule": g.rule, "message": g.message}
-            for g in trigger.guards if not g.holds(guard_input)]
+    return common.failed_guards(trigger, guard_input)
 
 
 def triggers_from(state: CaseState) -> list[Trigger]:
-    return [t for t in TRIGGERS if state in t.sources]
-
-
-def _machine_transitions() -> list[dict]:
-    return [{"trigger": t.name, "source": list(t.sources), "dest": t.dest,
-             "conditions": [_guards_hold]} for t in TRIGGERS]
-
-
-def _guards_hold(event) -> bool:
-    """The machine refuses a move whose guards fail even if a caller skipped the check."""
-    trigger = BY_NAME[event.event.name]
-    return not failed_guards(trigger, event.kwargs["guard_input"])
+    return common.triggers_from(TRIGGERS, state)
 
 
 # The one machine for every case (spec section 12): built once, with no model, and driven
 # with ``machine.events[name].trigger(case, guard_input=...)``.
-machine = Machine(model=None, states=CaseState, transitions=_machine_transitions(),
-                  initial=INITIAL_STATE, auto_transitions=False, send_event=True,
-                  model_attribute="state")
+machine = common.build_machine(CaseState, TRIGGERS, INITIAL_STATE)
 
 
 def mermaid_diagram() -> str:
-    """The lifecycle drawn by transitions' mermaid engine from the same declaration."""
-    graph = GraphMachine(model=None, states=[s.value for s in CaseState],
-                         transitions=[{"trigger": t.name, "source": [s.value for s in t.sources],
-                                       "dest": t.dest.value} for t in TRIGGERS],
-                         initial=INITIAL_STATE.value, auto_transitions=False,
-                         graph_engine="mermaid",
-                         title="Casework case lifecycle", show_state_attributes=False)
-
-    class _Diagram:
-        pass
-
-    subject = _Diagram()
-    graph.add_model(subject)
-    return subject.get_graph().draw(None)
+    return common.mermaid_diagram(CaseState, TRIGGERS, INITIAL_STATE, "Casework case lifecycle")
 
 
 def workflow_document(config) -> dict:
     """The lifecycle as data, for ``GET /api/v1/workflow``."""
-    def deadline_doc(rule: str | None):
-        if rule is None:
-            return None
-        if rule in ("given", "keep"):
-            return {"kind": rule}
-        return {"kind": "days", "days": config[rule]}
-
     return {
         "states": [{"name": s.value, "title": s.title, "final": s is S.DISMISSED}
                    for s in CaseState],
-        "initial": {"state": INITIAL_STATE.value, "deadline": deadline_doc(INITIAL_DEADLINE)},
-        "triggers": [
-            {"name": t.name, "title": t.title, "from": [s.value for s in t.sources],
-             "to": t.dest.value, "roles": sorted(r.value for r in t.roles),
-             "fields": list(t.fields),
-             "guards": [{"rule": g.rule, "message": g.message} for g in t.guards],
-             "deadline": deadline_doc(t.deadline)}
-            for t in TRIGGERS
-        ],
+        "initial": {"state": INITIAL_STATE.value,
+                    "deadline": common.deadline_document(INITIAL_DEADLINE, config)},
+        "triggers": common.triggers_document(TRIGGERS, config),
     }

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,10 +20,14 @@ from casework.cases.history import record_event
 from casework.cases.models import Case, CaseEvent, CaseRefCounter, CaseState
 from casework.cases.queries import allowed_triggers
 from casework.cases.schemas import PERSONAL_FIELDS
-from casework.common.errors import Conflict, Forbidden, ValidationFailed, stale_version_error
+from casework.common.errors import Conflict, Forbidden, ValidationFailed
+from casework.common.lifecycle import check_version, trigger_to_fire
 from casework.evidence.models import Attachment
 from casework.extensions import db
+from casework.notifications.models import NotificationKind
+from casework.notifications.operations import notify_users, zone_supervisors
 from casework.places.models import Compound
+from casework.workorders.models import WorkOrder, WorkOrderState
 
 
 def _problem(field: str, rule: str, message: str) -> dict[str, str]:
@@ -86,15 +90,8 @@ def create_case(user: User, fields: dict[str, Any]) -> Case:
     return case
 
 
-def _check_version(case: Case, expected_version: int) -> None:
-    if case.version != expected_version:
-        err = stale_version_error()
-        err.details = {"current_version": case.version}
-        raise err
-
-
 def edit_case(case: Case, user: User, expected_version: int, changes: dict[str, Any]) -> Case:
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     if case.state.is_final:
         raise Conflict(f"A {case.state.value} case cannot be edited; a supervisor can reopen it.",
                        code="case_final")
@@ -102,8 +99,10 @@ def edit_case(case: Case, user: User, expected_version: int, changes: dict[str, 
         compound = _visible_compound(user, changes["compound_id"])
         changes["zone_id"] = compound.zone_id
     zone_id = changes.get("zone_id", case.zone_id)
-    if changes.get("officer_id") is not None:
-        _check_officer(changes["officer_id"], zone_id)
+    officer_id = changes.get("officer_id", case.officer_id)
+    # A case moved to another zone cannot keep an officer who may not see that zone.
+    if officer_id is not None and ("officer_id" in changes or zone_id != case.zone_id):
+        _check_officer(officer_id, zone_id)
     changed = {name: value for name, value in changes.items() if getattr(case, name) != value}
     if not changed:
         return case
@@ -137,11 +136,17 @@ def _enforcement_approved(case: Case) -> bool:
 
 def guard_input(case: Case, note: str, deadline: date | None, method: str | None
                 ) -> lifecycle.GuardInput:
-    kinds = db.session.scalars(select(Attachment.kind).where(Attachment.case_id == case.id))
+    kinds = db.session.scalars(select(Attachment.kind).where(Attachment.case_id == case.id,
+                                                             Attachment.workorder_id.is_(None)))
+    open_workorders = db.session.scalar(
+        select(func.count()).select_from(WorkOrder).where(
+            WorkOrder.case_id == case.id,
+            WorkOrder.state.not_in([WorkOrderState.VERIFIED, WorkOrderState.CANCELLED])))
     return lifecycle.GuardInput(
         state=case.state, owner_name=case.owner_name, owner_unknown=case.owner_unknown,
         due_at=case.due_at, attachment_kinds=frozenset(kinds),
-        enforcement_approved=_enforcement_approved(case), note=note or "",
+        enforcement_approved=_enforcement_approved(case), open_workorders=open_workorders,
+        note=note or "",
         deadline=deadline, method=method, now=clock.now(), today=clock.local_today(),
         max_deadline_days=current_app.config["CASEWORK_MAX_DEADLINE_DAYS"],
     )
@@ -150,20 +155,8 @@ def guard_input(case: Case, note: str, deadline: date | None, method: str | None
 def fire_trigger(case: Case, user: User, trigger_name: str, *, expected_version: int,
                  note: str = "", deadline: date | None = None, method: str | None = None
                  ) -> CaseEvent:
-    trigger = lifecycle.BY_NAME.get(trigger_name)
-    if trigger is None:
-        raise ValidationFailed(f"Unknown trigger {trigger_name!r}.",
-                               [_problem("trigger", "known_trigger",
-                                         "One of: " + ", ".join(lifecycle.BY_NAME))])
-    _check_version(case, expected_version)
-    if case.state not in trigger.sources:
-        raise Conflict(f"{trigger.name} is not possible from {case.state.value}.",
-                       {"state": case.state.value,
-                        "allowed_triggers": allowed_triggers(case, user)},
-                       code="invalid_transition")
-    if user.role not in trigger.roles:
-        raise Forbidden(f"{trigger.name} is done by {' or '.join(sorted(r.value for r in trigger.roles))}.",
-                        {"roles": sorted(r.value for r in trigger.roles)})
+    trigger = trigger_to_fire(lifecycle.BY_NAME, trigger_name, case, user, expected_version,
+                              lambda: allowed_triggers(case, user))
     given = guard_input(case, note, deadline, method)
     failures = lifecycle.failed_guards(trigger, given)
     if failures:
@@ -185,7 +178,31 @@ def fire_trigger(case: Case, user: User, trigger_name: str, *, expected_version:
         data["deadline"] = deadline.isoformat()
     if method is not None and "method" in trigger.fields:
         data["method"] = method
-    return record_event(case, trigger.name, from_state.value, user, note=note, data=data)
+    event = record_event(case, trigger.name, from_state.value, user, note=note, data=data)
+    _notify(case, trigger, user, from_state, note)
+    return event
+
+
+def _notify(case: Case, trigger: lifecycle.Trigger, actor: User, from_state: CaseState,
+            note: str) -> None:
+    """Tells the people the declaration names (never the one who acted), in this transaction."""
+    recipients: list[User] = []
+    if "officer" in trigger.notify and case.officer is not None:
+        recipients.append(case.officer)
+    if "supervisors" in trigger.notify:
+        recipients.extend(zone_supervisors(case.zone_id))
+    recipients = [u for u in recipients if u.id != actor.id]
+    if not recipients:
+        return
+    context = {
+        "case": {"ref": case.ref, "address": case.address}, "compound": case.compound.name,
+        "trigger": trigger.name, "trigger_title": trigger.title, "actor": actor.display_name,
+        "from_state": from_state.value, "to_state": case.state.value,
+        "from_title": from_state.title, "to_title": case.state.title, "note": note,
+        "due_at": case.due_at.astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M")
+        if case.due_at else None,
+    }
+    notify_users(recipients, NotificationKind.TRANSITION, context, case_id=case.id)
 
 
 def _deadline_on_entry(trigger: lifecycle.Trigger, given: lifecycle.GuardInput, case: Case):

@@ -1,6 +1,8 @@
 """Reading cases as a given user may see them (spec section 8: 404 for what they may not)."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Select, false, or_, select
 
 from casework import clock
@@ -41,10 +43,7 @@ def filtered_cases(user: User, args: CaseQuery) -> Select:
     if args.state:
         query = query.where(Case.state.in_(args.state))
     if args.zone:
-        zone_match = Zone.code == args.zone
-        if args.zone.isdigit():
-            zone_match = or_(zone_match, Zone.id == int(args.zone))
-        query = query.where(Case.zone_id.in_(select(Zone.id).where(zone_match)))
+        query = query.where(Case.zone_id == _zone_id(args.zone))
     if args.compound:
         query = query.where(Case.compound_id == args.compound)
     if args.kind:
@@ -55,15 +54,31 @@ def filtered_cases(user: User, args: CaseQuery) -> Select:
         late = (Case.due_at <= clock.now()) & Case.state.not_in(FINAL_STATES)
         query = query.where(late if args.overdue else ~late | Case.due_at.is_(None))
     if args.q:
-        pattern = f"%{args.q.replace('%', '').replace('_', '')}%"
-        searched = [Case.ref.ilike(pattern), Case.address.ilike(pattern),
-                    Case.description.ilike(pattern)]
+        # The words are searched literally: "98%" finds "98%", not every "98...".
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", args.q) + "%"
+        columns = [Case.ref, Case.address, Case.description]
         if user.sees_personal_data:
-            searched.append(Case.owner_name.ilike(pattern))
-        query = query.where(or_(*searched))
+            columns.append(Case.owner_name)
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
     return query.order_by(Case.created_at.desc(), Case.id.desc())
+
+
+def _zone_id(zone: str) -> int | None:
+    """A zone named by its code or, failing that, by its id. A code that looks like a number
+    is still a code first, so ``zone=2`` never mixes two zones' cases."""
+    zone_id = db.session.scalar(select(Zone.id).where(Zone.code == zone))
+    if zone_id is None and zone.isascii() and zone.isdigit() and len(zone) <= 9:
+        zone_id = int(zone)
+    return zone_id
 
 
 def allowed_triggers(case: Case, user: User) -> list[str]:
     """The triggers this user may fire from the case's state (guards are checked on firing)."""
     return [t.name for t in lifecycle.triggers_from(case.state) if user.role in t.roles]
+
+
+def lock_case(case_id: int) -> Case:
+    """The case, locked until commit, for a change that appends to its history from another
+    record (a work order): the history's sequence numbers stay in order."""
+    return db.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case)
+                             .execution_options(populate_existing=True))

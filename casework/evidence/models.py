@@ -27,6 +27,7 @@ class Attachment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    workorder_id: Mapped[int | None] = mapped_column(ForeignKey("workorders.id"), index=True)
     kind: Mapped[AttachmentKind] = mapped_column(StrEnumType(AttachmentKind, "attachment_kind"))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
@@ -36,6 +37,10 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
 
     uploaded_by: Mapped[User] = relationship()
+
+    @property
+    def is_photo(self) -> bool:
+        return self.content_type.startswith("image/")
 
     def to_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind.value, "content_type": self.content_type,

@@ -11,7 +11,9 @@ import tempfile
 from pathlib import Path
 
 import filetype
-from flask import current_app
+from flask import current_app, send_file
+
+from casework.common.errors import NotFound
 
 # What a phone or scanner produces: photos and PDFs. Decided from the bytes, not the name.
 ALLOWED_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic",
@@ -48,3 +50,12 @@ def store(data: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return digest
+
+
+def send(attachment):
+    """The attachment's bytes as a download, with the content type found at upload."""
+    path = path_for(attachment.sha256)
+    if not path.exists():
+        raise NotFound("The attachment's file is missing from storage.")
+    return send_file(path, mimetype=attachment.content_type, etag=attachment.sha256,
+                     download_name=attachment.filename or attachment.sha256[:12], max_age=0)

@@ -1,0 +1,196 @@
+"""The deadline sweep and the morning digest (spec section 5).
+
+The sweep reads only what has an alert to raise now: cases and work orders whose ``due_at`` is
+within the reminder window or past, through the ``due_at`` indexes, leaving out (in the query,
+by the alerts' unique key) those whose alerts for this deadline and this moment are all raised,
+so a sweep with nothing to do loads no rows. Each alert is claimed by inserting its unique key
+(subject, deadline, kind); only the sweep whose insert succeeds writes the notifications, in
+the same transaction, so two sweeps at once, or one that dies half way, never send twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from casework import clock
+from casework.accounts.models import Role, User
+from casework.cases.models import Case, CaseEvent, CaseState
+from casework.extensions import db
+from casework.notifications.models import Alert, NotificationKind
+from casework.notifications.operations import notify_company, notify_users, zone_supervisors
+from casework.workorders.models import WorkOrder, WorkOrderState
+
+CASE_FINAL = [s for s in CaseState if s.is_final]
+WORKORDER_WATCHED = [WorkOrderState.ASSIGNED, WorkOrderState.ACCEPTED, WorkOrderState.REJECTED]
+K = NotificationKind
+
+
+@dataclass
+class SweepReport:
+    raised: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> None:
+        self.raised[kind] = self.raised.get(kind, 0) + 1
+
+
+def raise_alert(subject: str, subject_id: int, occasion: datetime, kind: str) -> bool:
+    """Records the alert unless it exists; True only for the one caller that recorded it."""
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    inserted = db.session.execute(
+        insert(Alert).values(subject=subject, subject_id=subject_id, occasion=occasion,
+                             kind=kind, created_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["subject", "subject_id", "occasion", "kind"])
+        .returning(Alert.id)).scalar_one_or_none()
+    return inserted is not None
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def _kinds_due(due_at: datetime, now: datetime) -> list[str]:
+    if now < due_at:
+        return [K.REMINDER.value]
+    kinds = [K.OVERDUE.value, K.ESCALATION.value]
+    if now >= due_at + timedelta(days=current_app.config["CASEWORK_SECOND_ESCALATION_DAYS"]):
+        kinds.append(K.SECOND_ESCALATION.value)
+    return kinds
+
+
+def _alert_pending(subject: str, id_column, due_column, now: datetime):
+    """True for an item with an alert that ``_kinds_due`` says is due now and that has not been
+    raised for this deadline. Without it, every item in its reminder window or waiting for its
+    second escalation would be loaded, and its alerts re-inserted in vain, on every sweep."""
+    def missing(kind: NotificationKind):
+        return ~exists().where(Alert.subject == subject, Alert.subject_id == id_column,
+                               Alert.occasion == due_column, Alert.kind == kind.value)
+
+    second = now - timedelta(days=current_app.config["CASEWORK_SECOND_ESCALATION_DAYS"])
+    return or_(and_(due_column > now, missing(K.REMINDER)),
+               and_(due_column <= now, or_(missing(K.OVERDUE), missing(K.ESCALATION))),
+               and_(due_column <= second, missing(K.SECOND_ESCALATION)))
+
+
+def due_cases(now: datetime):
+    horizon = now + timedelta(hours=current_app.config["CASEWORK_REMINDER_HOURS"])
+    # Ordered by a unique key: two sweeps at once then meet each alert's key in the same
+    # order, so on PostgreSQL one waits for the other instead of deadlocking.
+    return (select(Case).where(Case.due_at <= horizon, Case.state.not_in(CASE_FINAL),
+                               _alert_pending("case", Case.id, Case.due_at, now))
+            .order_by(Case.due_at, Case.id))
+
+
+def due_workorders(now: datetime):
+    horizon = now + timedelta(hours=current_app.config["CASEWORK_REMINDER_HOURS"])
+    return (select(WorkOrder).where(WorkOrder.due_at <= horizon,
+                                    WorkOrder.state.in_(WORKORDER_WATCHED),
+                                    _alert_pending("workorder", WorkOrder.id, WorkOrder.due_at,
+                                                   now))
+            .order_by(WorkOrder.due_at, WorkOrder.id))
+
+
+def _case_context(case: Case, now: datetime) -> dict:
+    return {
+        "subject_label": case.ref, "address": case.address, "compound": case.compound.name,
+        "zone": case.zone.name, "due_at": _local(case.due_at), "state": case.state.value,
+        "state_title": case.state.title,
+        "assignee": case.officer.display_name if case.officer else "-",
+        "days_late": current_app.config["CASEWORK_SECOND_ESCALATION_DAYS"],
+    }
+
+
+def _sweep_case(case: Case, now: datetime, report: SweepReport) -> None:
+    context = _case_context(case, now)
+    supervisors = zone_supervisors(case.zone_id)
+    assignees = [case.officer] if case.officer else supervisors
+    for kind in _kinds_due(case.due_at, now):
+        if not raise_alert("case", case.id, case.due_at, kind):
+            continue
+        report.count(kind)
+        recipients = assignees if kind in (K.REMINDER.value, K.OVERDUE.value) else supervisors
+        notify_users(recipients, K(kind), context, case_id=case.id)
+
+
+def workorder_payload(order: WorkOrder) -> dict:
+    """What a company's webhook is told about a work order: never the owner's personal data."""
+    return {"workorder": {"id": order.id, "case_ref": order.case.ref, "kind": order.kind.value,
+                          "state": order.state.value,
+                          "due_at": order.due_at.isoformat() if order.due_at else None,
+                          "address": f"{order.case.compound.name} {order.case.address}".strip(),
+                          "note": order.note}}
+
+
+def _sweep_workorder(order: WorkOrder, now: datetime, report: SweepReport) -> None:
+    case = order.case
+    context = {**_case_context(case, now), "subject_label": f"WO-{order.id} ({case.ref})",
+               "due_at": _local(order.due_at), "state": order.state.value,
+               "state_title": order.state.title, "assignee": order.company.name}
+    for kind in _kinds_due(order.due_at, now):
+        if not raise_alert("workorder", order.id, order.due_at, kind):
+            continue
+        report.count(kind)
+        if kind in (K.REMINDER.value, K.OVERDUE.value):
+            payload = {"event": kind, **workorder_payload(order)}
+            notify_company(order.company, K(kind), context, payload, case_id=case.id,
+                           workorder_id=order.id)
+        else:
+            notify_users(zone_supervisors(case.zone_id), K(kind), context, case_id=case.id,
+                         workorder_id=order.id)
+
+
+def sweep() -> SweepReport:
+    """One pass over everything due; the caller commits."""
+    now = clock.now()
+    report = SweepReport()
+    for case in db.session.scalars(due_cases(now)):
+        _sweep_case(case, now, report)
+    for order in db.session.scalars(due_workorders(now)):
+        _sweep_workorder(order, now, report)
+    db.session.flush()
+    return report
+
+
+def _digest_scope(user: User) -> tuple[list[int] | None, str]:
+    if user.zones:
+        return [z.id for z in user.zones], "、".join(z.name for z in user.zones)
+    return None, "全区"
+
+
+def send_digests() -> int:
+    """This morning's digest for every supervisor, once per supervisor and day."""
+    now = clock.now()
+    zone = clock.local_zone()
+    today = now.astimezone(zone).date()
+    start_today = datetime.combine(today, datetime.min.time(), zone)
+    start_yesterday = start_today - timedelta(days=1)
+    sent = 0
+    supervisors = db.session.scalars(select(User).where(User.role == Role.SUPERVISOR,
+                                                        User.active.is_(True)).order_by(User.id))
+    for user in supervisors:
+        if not raise_alert("digest", user.id, start_today, K.DIGEST.value):
+            continue
+        zone_ids, scope = _digest_scope(user)
+        in_scope = (lambda q: q) if zone_ids is None else (lambda q: q.where(Case.zone_id.in_(zone_ids)))
+        new = db.session.scalar(in_scope(select(func.count()).select_from(Case).where(
+            Case.created_at >= start_yesterday, Case.created_at < start_today)))
+        overdue_cases = db.session.scalars(in_scope(select(Case).where(
+            Case.due_at <= now, Case.state.not_in(CASE_FINAL)).order_by(Case.due_at))).all()
+        closed = db.session.scalar(in_scope(
+            # Structures, not close events: one closed, reopened and closed again counts once.
+            select(func.count(CaseEvent.case_id.distinct())).select_from(CaseEvent)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.trigger == "close", CaseEvent.at >= start_yesterday,
+                   CaseEvent.at < start_today)))
+        lines = [f"{c.ref} {c.compound.name} {c.state.title} {_local(c.due_at)}"
+                 for c in overdue_cases[:20]]
+        notify_users([user], K.DIGEST, {"day": start_yesterday.date().isoformat(), "scope": scope,
+                                        "new": new, "overdue": len(overdue_cases),
+                                        "closed": closed, "overdue_lines": lines})
+        sent += 1
+    db.session.flush()
+    return sent

@@ -1,0 +1,101 @@
+"""The notification outbox (通知) and the record of every delivery attempt.
+
+A notification row is written in the same transaction as the change that causes it. Inbox rows
+are delivered by being written; email and webhook rows wait here until a worker claims and
+sends them, so a broker or mail server that is down loses nothing.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework import clock
+from casework.common.types import StrEnumType, UtcDateTime
+from casework.extensions import db
+
+
+class Channel(str, enum.Enum):
+    INBOX = "inbox"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class NotificationKind(str, enum.Enum):
+    TRANSITION = "transition"
+    WORKORDER_ASSIGNED = "workorder_assigned"
+    REMINDER = "reminder"
+    OVERDUE = "overdue"
+    ESCALATION = "escalation"
+    SECOND_ESCALATION = "second_escalation"
+    DIGEST = "digest"
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # What a delivery worker scans: unsent rows of the outgoing channels by due time.
+        Index("ix_notifications_pending", "sent_at", "failed_at", "next_attempt_at"),
+        Index("ix_notifications_inbox", "user_id", "channel", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(StrEnumType(Channel, "notification_channel"))
+    kind: Mapped[NotificationKind] = mapped_column(StrEnumType(NotificationKind, "notification_kind"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    address: Mapped[str | None] = mapped_column(String(500))  # email address or webhook URL
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    workorder_id: Mapped[int | None] = mapped_column(ForeignKey("workorders.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind.value, "subject": self.subject,
+                "body": self.body, "case_id": self.case_id, "workorder_id": self.workorder_id,
+                "created_at": self.created_at.isoformat(),
+                "read_at": self.read_at.isoformat() if self.read_at else None}
+
+
+class DeliveryAttempt(db.Model):
+    """One try at sending an email or webhook: kept for every attempt, success or not."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"),
+                                                 index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+    ok: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))
+
+
+class Alert(db.Model):
+    """A reminder, escalation or digest that has been raised. Its unique key (subject, the
+    deadline or day it is about, kind) is what makes each one happen at most once, however
+    many sweeps run at the same time or crash half way."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("subject", "subject_id", "occasion", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(20))  # case, workorder, digest
+    subject_id: Mapped[int] = mapped_column(Integer)
+    occasion: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)

@@ -1,0 +1,76 @@
+"""Work orders (工单) for property-management companies."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework import clock
+from casework.accounts.models import Company, User
+from casework.cases.models import Case
+from casework.common.types import StrEnumType, UtcDateTime
+from casework.extensions import db
+
+
+class WorkOrderKind(str, enum.Enum):
+    POST_NOTICE = "post_notice"
+    CLEAR_DEBRIS = "clear_debris"
+    RESTORE_SITE = "restore_site"
+    ASSIST_DEMOLITION = "assist_demolition"
+
+    @property
+    def title(self) -> str:
+        return {"post_notice": "张贴告知书", "clear_debris": "清运垃圾",
+                "restore_site": "场地恢复", "assist_demolition": "协助拆除"}[self.value]
+
+
+class WorkOrderState(str, enum.Enum):
+    ASSIGNED = "assigned"
+    ACCEPTED = "accepted"
+    COMPLETED = "completed"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in (WorkOrderState.VERIFIED, WorkOrderState.CANCELLED)
+
+    @property
+    def title(self) -> str:
+        return {"assigned": "已派单", "accepted": "已接单", "completed": "已完成",
+                "verified": "已验收", "rejected": "已退回", "cancelled": "已取消"}[self.value]
+
+
+class WorkOrder(db.Model):
+    __tablename__ = "workorders"
+    __table_args__ = (
+        Index("ix_workorders_due_at", "due_at"),
+        Index("ix_workorders_company_state", "company_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    kind: Mapped[WorkOrderKind] = mapped_column(StrEnumType(WorkOrderKind, "workorder_kind"))
+    state: Mapped[WorkOrderState] = mapped_column(StrEnumType(WorkOrderState, "workorder_state"))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now,
+                                                 onupdate=clock.now)
+
+    case: Mapped[Case] = relationship()
+    company: Mapped[Company] = relationship()
+    created_by: Mapped[User] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def overdue(self) -> bool:
+        return (self.due_at is not None and not self.state.is_finished
+                and self.state is not WorkOrderState.COMPLETED and self.due_at <= clock.now())

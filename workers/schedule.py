@@ -1,0 +1,24 @@
+"""The beat schedule, in one place."""
+from __future__ import annotations
+
+from celery.schedules import crontab
+
+
+def beat_schedule(config) -> dict:
+    return {
+        "sweep-deadlines": {
+            "task": "workers.tasks.sweep_deadlines",
+            "schedule": float(config["CASEWORK_SWEEP_INTERVAL_SECONDS"]),
+        },
+        # The rescan that makes the broker a mere doorbell: rows whose ring was lost, whose
+        # retry time has come, or whose worker died holding them are delivered here.
+        "deliver-outbox": {
+            "task": "workers.tasks.deliver_notifications",
+            "schedule": float(config["CASEWORK_DELIVERY_INTERVAL_SECONDS"]),
+        },
+        "morning-digest": {
+            "task": "workers.tasks.send_digests",
+            "schedule": crontab(hour=config["CASEWORK_DIGEST_HOUR"],
+                                minute=config["CASEWORK_DIGEST_MINUTE"]),
+        },
+    }

@@ -1,0 +1,42 @@
+"""Thin tasks: call an operation, commit, and ring for delivery when something was written.
+
+Every task is idempotent (the sweep's alerts and the outbox's claims make a repeat harmless),
+acknowledged late and retried with exponential backoff when the database or broker fails.
+"""
+from __future__ import annotations
+
+from celery import shared_task
+from sqlalchemy.exc import OperationalError
+
+from casework.deadlines.operations import send_digests as write_digests
+from casework.deadlines.operations import sweep
+from casework.extensions import db
+from casework.notifications.delivery import deliver_pending
+
+RETRY = dict(autoretry_for=(OperationalError, ConnectionError), retry_backoff=True,
+             retry_backoff_max=600, retry_jitter=True, max_retries=None)
+
+
+@shared_task(name="workers.tasks.sweep_deadlines", **RETRY)
+def sweep_deadlines() -> dict:
+    report = sweep()
+    db.session.commit()
+    if report.raised:
+        deliver_notifications.delay()
+    return report.raised
+
+
+@shared_task(name="workers.tasks.send_digests", **RETRY)
+def send_digests() -> int:
+    written = write_digests()
+    db.session.commit()
+    if written:
+        deliver_notifications.delay()
+    return written
+
+
+@shared_task(name="workers.tasks.deliver_notifications", **RETRY)
+def deliver_notifications() -> int:
+    # Each sent row is committed on its own inside deliver_pending: a send is an outside
+    # effect, and its record must not wait for the rest of the batch.
+    return deliver_pending()
