@@ -71,6 +71,9 @@ class Config:
         "CELERY_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.db'}"
     )
 
+    # The Celery queue Casework's tasks go to; deployments sharing one Redis use different ones.
+    CASEWORK_CELERY_QUEUE = os.environ.get("CASEWORK_CELERY_QUEUE", "casework")
+
     # Email over SMTP. No host means no email: notifications go to the in-app inbox only.
     CASEWORK_SMTP_HOST = os.environ.get("CASEWORK_SMTP_HOST", "")
     CASEWORK_SMTP_PORT = _int("CASEWORK_SMTP_PORT", 25)

@@ -24,6 +24,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.conf.update(
         broker_url=app.config["CELERY_BROKER_URL"],
+        task_default_queue=app.config["CASEWORK_CELERY_QUEUE"],
         task_ignore_result=True,
         # A task is acknowledged only when done, and given back if its worker dies; tasks are
         # idempotent, so running one twice is harmless and losing one is not.

@@ -182,8 +182,9 @@ class RedisServer:
 class CeleryWorker:
     """``celery -A workers.celery_app worker --beat`` as its own process group."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, beat: bool = True) -> None:
         self.env = {**os.environ, **env}
+        self.beat = beat
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
@@ -191,8 +192,9 @@ class CeleryWorker:
         self.log = open(self.log_path, "ab")
         schedule = Path(self.env["CASEWORK_INSTANCE_DIR"]) / f"beat-{time.monotonic_ns()}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--beat",
-             "--pool", "solo", "--loglevel", "INFO", "--schedule", str(schedule),
+            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
+             *(["--beat", "--schedule", str(schedule)] if self.beat else []),
+             "--pool", "solo", "--loglevel", "INFO",
              "--hostname", f"test-{time.monotonic_ns()}@%h"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)

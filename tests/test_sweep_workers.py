@@ -1,0 +1,93 @@
+"""Two real Celery worker processes on this machine's Redis each run a deadline sweep at the
+same moment: every reminder and escalation still happens once."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.notifications.models import Alert, Channel, Notification
+from tests.servers import CeleryWorker, wait_until
+
+MACHINE_REDIS = os.environ.get("CASEWORK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(MACHINE_REDIS, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def machine_redis():
+    if not _redis_answers():
+        if os.environ.get("CI") == "true" or os.environ.get("CASEWORK_REQUIRE_SERVICES"):
+            pytest.fail(f"Redis at {MACHINE_REDIS} is unreachable")
+        pytest.skip(f"no Redis at {MACHINE_REDIS}")
+    return MACHINE_REDIS
+
+
+def _notifications() -> Counter:
+    db.session.expire_all()
+    rows = db.session.execute(select(Notification.user_id, Notification.kind).where(
+        Notification.channel == Channel.INBOX)).all()
+    db.session.commit()  # release SQLite's writer lock for the workers
+    return Counter((user_id, kind.value) for user_id, kind in rows)
+
+
+def test_two_workers_sweeping_at_once_raise_each_alert_once(app, api, make, database_url,
+                                                             machine_redis, tmp_path):
+    zone = make.zone()
+    officer = make.user("officer", [zone])
+    chiefs = [make.user("supervisor", [zone]) for _ in range(2)]
+    elsewhere = make.user("supervisor", [make.zone()])
+    cases = [api.as_(officer).create_case(make.compound(zone), owner_name="演示户主")
+             for _ in range(5)]
+    for case in cases:  # deadlines passed more than the second-escalation delay ago
+        make.set_due_at(case["id"], -4)
+    ids = {"officer": officer.id, "chiefs": [c.id for c in chiefs], "elsewhere": elsewhere.id}
+    db.session.commit()
+
+    queue = f"casework-test-{uuid.uuid4().hex[:12]}"  # this test's own queue on the shared Redis
+    env = {"DATABASE_URL": database_url, "CELERY_BROKER_URL": machine_redis,
+           "CASEWORK_CELERY_QUEUE": queue, "CASEWORK_INSTANCE_DIR": str(tmp_path),
+           "CASEWORK_UPLOAD_DIR": app.config["CASEWORK_UPLOAD_DIR"]}
+    workers = [CeleryWorker(env, tmp_path / f"sweeper{n}.log", beat=False).start()
+               for n in range(2)]
+    try:
+        celery = app.extensions["celery"]
+        celery.conf.broker_url = machine_redis
+        for _ in range(4):  # two each: the workers race on the same due cases
+            celery.send_task("workers.tasks.sweep_deadlines", queue=queue)
+
+        def all_raised() -> bool:
+            db.session.expire_all()
+            count = len(db.session.scalars(select(Alert.id)).all())
+            db.session.commit()
+            return count == len(cases) * 3
+        wait_until(all_raised, 90, lambda: "\n".join(w.output()[-2000:] for w in workers))
+        wait_until(lambda: all("succeeded" in w.output() for w in workers), 60,
+                   "both workers to run a sweep")
+        wait_until(lambda: sum(w.output().count("sweep_deadlines") for w in workers) >= 8, 60,
+                   "every sweep to finish")
+    finally:
+        for worker in workers:
+            worker.stop()
+
+    counts = _notifications()
+    expected = Counter()
+    for case in cases:
+        expected[(ids["officer"], "overdue")] += 1
+        for chief in ids["chiefs"]:
+            expected[(chief, "escalation")] += 1
+            expected[(chief, "second_escalation")] += 1
+    assert counts == expected
+    assert not any(user == ids["elsewhere"] for user, _ in counts)
