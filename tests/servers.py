@@ -157,7 +157,13 @@ class RedisServer:
 
     def start(self) -> "RedisServer":
         binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed"
+        if binary is None:
+            # Without the program these tests cannot run here; in CI that is a failure.
+            import pytest
+
+            if os.environ.get("CI") == "true" or os.environ.get("CASEWORK_REQUIRE_SERVICES"):
+                pytest.fail("redis-server is not installed")
+            pytest.skip("redis-server is not installed on this machine")
         self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1",
                                          "--save", "", "--appendonly", "no"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -16,7 +16,7 @@ from casework.cases.models import Case
 from casework.deadlines.operations import sweep
 from casework.evidence import samples
 from casework.extensions import db
-from casework.notifications.models import Channel, Notification
+from casework.notifications.models import Channel, Notification, NotificationKind
 from casework.workorders.models import WorkOrder
 
 SWEEP_KINDS = ("reminder", "overdue", "escalation", "second_escalation")
@@ -337,3 +337,18 @@ def test_two_sweeps_at_the_same_time_raise_each_alert_once(app, api, make):
                         (ids["worker2"], "overdue"): 1}
     assert received(case_id=case_ids[0], workorder_id=None) == {(o, "reminder"): 1}
     assert webhooks(ids["company"], order["id"]) == {"overdue": 1}
+
+
+def test_a_case_whose_officer_has_left_reminds_the_zone_supervisors(api, make):
+    zone = make.zone()
+    officer = make.user("officer", [zone])
+    chief = make.user("supervisor", [zone])
+    case = api.as_(officer).create_case(make.compound(zone), owner_name="演示户主")
+    officer.active = False
+    make.set_due_at(case["id"], 0.5)
+    db.session.commit()
+    sweep()
+    db.session.commit()
+    reminded = db.session.scalars(select(Notification.user_id).where(
+        Notification.kind == NotificationKind.REMINDER, Notification.channel == Channel.INBOX)).all()
+    assert reminded == [chief.id]

@@ -188,3 +188,51 @@ def test_a_row_claimed_by_a_dead_worker_is_free_after_its_lease(api, make, app):
     finally:
         sink.stop()
     assert sorted(sink.notification_ids()) == ids
+
+
+def test_a_row_that_cannot_be_sent_is_recorded_and_does_not_stall_the_others(api, make, app):
+    sink = SmtpSink().start()
+    try:
+        _case_that_notifies(api, make, app, sink.port)
+        bad = db.session.scalar(select(Notification).where(Notification.channel == Channel.EMAIL)
+                                .order_by(Notification.id).limit(1))
+        bad.address = "officer@district.test\r\nBcc: someone@else.test"  # a header injection
+        db.session.commit()
+        assert deliver_pending() == 1
+    finally:
+        sink.stop()
+    db.session.refresh(bad)
+    assert bad.sent_at is None and bad.attempts == 1 and bad.claimed_until is None
+    assert "cannot build the message" in bad.last_error
+    assert [m["To"] for m in sink.messages] == ["officer@district.test"]
+
+
+def test_a_redirect_is_not_an_acceptance(api, make, app):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.send_response(302)
+            self.send_header("Location", "/elsewhere")
+            self.end_headers()
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        app.config["CASEWORK_RING_DOORBELL"] = False
+        company = _company_with_hook(make, f"http://127.0.0.1:{server.server_port}/hook", SECRET)
+        _issue_workorder(api, make, company)
+        assert deliver_pending() == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    hook = db.session.scalar(select(Notification).where(Notification.channel == Channel.WEBHOOK))
+    assert hook.sent_at is None and [a.status for a in _attempts(hook.id)] == ["302"]

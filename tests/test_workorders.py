@@ -442,12 +442,15 @@ def test_a_work_order_of_a_final_case_can_only_be_cancelled(site):
     assert site.step(site.officer, other["id"], "cancel", note="已结案")["state"] == "cancelled"
 
 
-def test_a_company_uploads_only_photos_and_other_files_to_an_open_order(site):
+def test_a_work_order_takes_only_photos_and_other_files_while_open(site):
+    """Documents that name the owner belong on the case, which a company never sees: not even
+    an officer can put one on a work order."""
     order = site.issue()
-    for kind in ("ownership_doc", "agreement", "notice"):
-        r = site.photo(site.company, order["id"], kind=kind)
-        assert r.status_code == 422, kind
-        assert r.get_json()["error"]["details"][0]["rule"] == "company_kinds"
+    for user in (site.company, site.officer):
+        for kind in ("ownership_doc", "agreement", "notice"):
+            r = site.photo(user, order["id"], kind=kind)
+            assert r.status_code == 422, kind
+            assert r.get_json()["error"]["details"][0]["rule"] == "workorder_kinds"
     assert site.photo(site.company, order["id"], kind="before_photo").status_code == 201
     site.step(site.officer, order["id"], "cancel", note="不再需要")
     r = site.photo(site.company, order["id"])

@@ -16,6 +16,10 @@ def beat_schedule(config) -> dict:
             "task": "workers.tasks.deliver_notifications",
             "schedule": float(config["CASEWORK_DELIVERY_INTERVAL_SECONDS"]),
         },
+        "housekeeping": {
+            "task": "workers.tasks.housekeeping",
+            "schedule": crontab(hour=3, minute=17),
+        },
         "morning-digest": {
             "task": "workers.tasks.send_digests",
             "schedule": crontab(hour=config["CASEWORK_DIGEST_HOUR"],

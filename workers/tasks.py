@@ -8,6 +8,8 @@ from __future__ import annotations
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
+from casework.accounts.operations import purge_login_failures
+from casework.common.idempotency import purge_records
 from casework.deadlines.operations import send_digests as write_digests
 from casework.deadlines.operations import sweep
 from casework.extensions import db
@@ -40,3 +42,12 @@ def deliver_notifications() -> int:
     # Each sent row is committed on its own inside deliver_pending: a send is an outside
     # effect, and its record must not wait for the rest of the batch.
     return deliver_pending()
+
+
+@shared_task(name="workers.tasks.housekeeping", **RETRY)
+def housekeeping() -> dict:
+    """Drops what only mattered for a while: idempotency keys a week old, stale login failures."""
+    purged = {"idempotency_records": purge_records(older_than_days=7),
+              "login_failures": purge_login_failures()}
+    db.session.commit()
+    return purged

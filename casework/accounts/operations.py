@@ -99,3 +99,10 @@ def user_for_token(token: str) -> User | None:
 
 def revoke_token(token: str) -> None:
     db.session.execute(delete(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+
+
+def purge_login_failures() -> int:
+    """Failed logins older than the throttling window count for nothing any more."""
+    window = timedelta(minutes=current_app.config["CASEWORK_LOGIN_WINDOW_MINUTES"])
+    return db.session.execute(delete(LoginFailure).where(
+        LoginFailure.at < clock.now() - window)).rowcount

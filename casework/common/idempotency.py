@@ -126,3 +126,14 @@ def idempotent(view: Callable) -> Callable:
             return _answer_from(winner, fingerprint)
         return response
     return wrapper
+
+
+def purge_records(older_than_days: int) -> int:
+    """Forgets keys old enough that no client is still retrying with them."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    cutoff = clock.now() - timedelta(days=older_than_days)
+    return db.session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.created_at < cutoff)).rowcount

@@ -107,7 +107,8 @@ def _case_context(case: Case, now: datetime) -> dict:
 def _sweep_case(case: Case, now: datetime, report: SweepReport) -> None:
     context = _case_context(case, now)
     supervisors = zone_supervisors(case.zone_id)
-    assignees = [case.officer] if case.officer else supervisors
+    # An unassigned case, or one whose officer has left, is the supervisors' to chase.
+    assignees = [case.officer] if case.officer and case.officer.active else supervisors
     for kind in _kinds_due(case.due_at, now):
         if not raise_alert("case", case.id, case.due_at, kind):
             continue

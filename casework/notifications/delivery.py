@@ -3,8 +3,9 @@
 Claiming is one statement that marks rows as taken until ``claimed_until`` (PostgreSQL skips
 rows another worker is claiming at that moment; SQLite's writer lock serialises claims). A
 worker that dies leaves its rows claimed; when the lease runs out they are free again and the
-next run sends them. Each send is committed on its own, right after the server accepted it, so
-a crash repeats at most the one message that was in flight when it happened.
+next run sends them. Before each send the worker renews its claim (and skips the row if the
+lease has run out); the send runs outside any transaction and its result is committed on its
+own right after, so a crash repeats at most the one message that was in flight.
 """
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ from sqlalchemy import or_, select, update
 
 from casework import clock
 from casework.extensions import db
-from casework.notifications.channels import DeliveryError, send_email, send_webhook
+from casework.accounts.models import Company
+from casework.notifications.channels import SENDERS, DeliveryError, Outgoing
 from casework.notifications.models import Channel, DeliveryAttempt, Notification
 
 log = logging.getLogger(__name__)
-SENDERS = {Channel.EMAIL: send_email, Channel.WEBHOOK: send_webhook}
 
 
 def worker_name() -> str:
@@ -55,34 +56,69 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, config["CASEWORK_DELIVERY_BACKOFF_MAX_SECONDS"]))
 
 
-def deliver_one(notification_id: int, token: str) -> bool:
-    """Sends one claimed row, if this worker still holds its claim; returns True if sent."""
+def _take(notification_id: int, token: str) -> Outgoing | None:
+    """Renews this worker's claim and snapshots the row, in one short transaction; None when
+    the claim is lost (the lease ran out and another worker may have the row)."""
+    now = clock.now()
+    lease = timedelta(seconds=current_app.config["CASEWORK_DELIVERY_LEASE_SECONDS"])
+    renewed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.claim_token == token,
+               Notification.claimed_until > now, Notification.sent_at.is_(None))
+        .values(claimed_until=now + lease).execution_options(synchronize_session=False)
+    ).rowcount
+    if not renewed:
+        db.session.commit()
+        return None
     row = db.session.get(Notification, notification_id, populate_existing=True)
-    if row is None or row.claim_token != token or row.sent_at is not None:
+    company = db.session.get(Company, row.company_id) if row.company_id else None
+    outgoing = Outgoing(id=row.id, channel=row.channel.value, kind=row.kind.value,
+                        address=row.address or "", subject=row.subject, body=row.body,
+                        payload=dict(row.payload or {}), created_at=row.created_at,
+                        secret=company.webhook_secret if company else None)
+    db.session.commit()
+    return outgoing
+
+
+def _record(outgoing: Outgoing, token: str, status: str | None, error: str | None) -> bool:
+    """Writes the attempt and the row's new state, if this worker still holds the claim."""
+    now = clock.now()
+    row = db.session.get(Notification, outgoing.id, populate_existing=True)
+    db.session.add(DeliveryAttempt(notification_id=outgoing.id, at=now, ok=error is None,
+                                   status=status, error=error, worker=worker_name()))
+    if row.claim_token != token:
+        db.session.commit()
         return False
-    attempt = DeliveryAttempt(notification_id=row.id, worker=worker_name())
-    try:
-        attempt.status = SENDERS[row.channel](row)
-    except DeliveryError as exc:
-        attempt.error, attempt.status = str(exc), exc.status
-    attempt.at = clock.now()
-    attempt.ok = attempt.error is None
     row.attempts += 1
-    if attempt.ok:
-        row.sent_at = attempt.at
-        row.last_error = None
+    if error is None:
+        row.sent_at, row.last_error = now, None
     else:
-        row.last_error = attempt.error
+        row.last_error = error
         if row.attempts >= current_app.config["CASEWORK_DELIVERY_MAX_ATTEMPTS"]:
-            row.failed_at = attempt.at
+            row.failed_at = now
             log.warning("notification %s given up after %s attempts", row.id, row.attempts)
         else:
-            row.next_attempt_at = attempt.at + _backoff(row.attempts)
-    row.claimed_until = None
-    row.claim_token = None
-    db.session.add(attempt)
+            row.next_attempt_at = now + _backoff(row.attempts)
+    row.claimed_until = row.claim_token = None
     db.session.commit()
-    return attempt.ok
+    return error is None
+
+
+def deliver_one(notification_id: int, token: str) -> bool:
+    """Sends one claimed row; True if it was sent. The send itself runs outside any
+    transaction, so a slow server holds no database lock."""
+    outgoing = _take(notification_id, token)
+    if outgoing is None:
+        return False
+    status = error = None
+    try:
+        status = SENDERS[outgoing.channel](outgoing)
+    except DeliveryError as exc:
+        error, status = str(exc), exc.status
+    except Exception as exc:  # noqa: BLE001 - one bad row must not stall the outbox
+        log.exception("notification %s could not be sent", notification_id)
+        error = f"{type(exc).__name__}: {exc}"
+    return _record(outgoing, token, status, error)
 
 
 def deliver_pending(batch: int = 50, max_batches: int = 20) -> int:

@@ -6,6 +6,7 @@ from flask import Blueprint
 from casework.accounts.auth import current_user, roles_required
 from casework.accounts.models import Role
 from casework.common.requests import json_body, query_args
+from casework.common.idempotency import idempotent
 from casework.common.paging import paginate
 from casework.extensions import db
 from casework.places import operations
@@ -26,6 +27,7 @@ def list_zones():
 
 @bp.post("/zones")
 @roles_required(Role.ADMIN)
+@idempotent
 def create_zone():
     body = json_body(ZoneCreate)
     return operations.create_zone(body.code, body.name).to_dict(), 201
@@ -43,6 +45,7 @@ def list_compounds():
 
 @bp.post("/compounds")
 @roles_required(Role.ADMIN)
+@idempotent
 def create_compound():
     body = json_body(CompoundCreate)
     return operations.create_compound(body.zone_id, body.name, body.address).to_dict(), 201

@@ -22,8 +22,9 @@ from casework.workorders.schemas import (WorkOrderCreate, WorkOrderQuery, WorkOr
 
 bp = Blueprint("workorders", __name__)
 CASE_PHOTO_KINDS = (AttachmentKind.BEFORE_PHOTO, AttachmentKind.AFTER_PHOTO)
-# Ownership documents, agreements and notices are the office's, not a company's.
-COMPANY_UPLOAD_KINDS = CASE_PHOTO_KINDS + (AttachmentKind.OTHER,)
+# What a work order's files may be. Ownership documents, agreements and notices carry the
+# owner's personal data: they belong on the case, which a company never sees.
+WORKORDER_KINDS = CASE_PHOTO_KINDS + (AttachmentKind.OTHER,)
 
 
 def _response(order) -> dict:
@@ -69,7 +70,7 @@ def _visible_attachments(order):
     """The work order's own files and its case's before/after photos (what a company needs to
     find and finish the job; never ownership documents or agreements)."""
     return (select(Attachment).where(or_(
-        Attachment.workorder_id == order.id,
+        (Attachment.workorder_id == order.id) & Attachment.kind.in_(WORKORDER_KINDS),
         (Attachment.case_id == order.case_id) & Attachment.workorder_id.is_(None)
         & Attachment.kind.in_(CASE_PHOTO_KINDS))).order_by(Attachment.id))
 
@@ -86,11 +87,11 @@ def upload(workorder_id: int):
                        code="workorder_finished")
     data, content_type, kind, filename = evidence.read_upload(request.files.get("file"),
                                                               request.form.get("kind"))
-    if user.role is Role.COMPANY and kind not in COMPANY_UPLOAD_KINDS:
-        raise ValidationFailed("A company uploads photos of the work (before_photo, after_photo) "
-                               "or other files.",
-                               [{"field": "kind", "rule": "company_kinds",
-                                 "message": "One of: " + ", ".join(k.value for k in COMPANY_UPLOAD_KINDS)}])
+    if kind not in WORKORDER_KINDS:
+        raise ValidationFailed("A work order takes photos of the work (before_photo, "
+                               "after_photo) or other files.",
+                               [{"field": "kind", "rule": "workorder_kinds",
+                                 "message": "One of: " + ", ".join(k.value for k in WORKORDER_KINDS)}])
     case = lock_case(order.case_id)
     attachment = evidence.attach(case, user, data, content_type, kind, filename,
                                  workorder_id=order.id)
