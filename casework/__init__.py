@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -82,8 +82,12 @@ def _configure_sqlite(app: Flask) -> None:
         # SQLite has no row locks: a transaction that reads then writes must hold the write
         # lock from its start, or two of them deadlock and one fails with "database is
         # locked". Taking it up front makes the second wait (busy_timeout) and then see the
-        # first one's commit, as SELECT ... FOR UPDATE does on PostgreSQL.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # first one's commit, as SELECT ... FOR UPDATE does on PostgreSQL. Reading requests
+        # (GET, HEAD) never write, so they begin deferred and, with WAL, never wait.
+        if has_request_context() and request.method in ("GET", "HEAD"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _register_blueprints(app: Flask) -> None:

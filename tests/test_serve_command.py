@@ -85,6 +85,13 @@ def test_bin_serve_runs_the_application_with_demo_data(tmp_path):
         assert "Every demo user has the password: demo-password-for-test" in output
         assert (tmp_path / "instance" / "casework.db").exists()
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
+        os.killpg(process.pid, signal.SIGTERM)  # what Ctrl-C in a terminal amounts to
+        try:
+            process.wait(timeout=40)
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # nothing may outlive the test
+            except ProcessLookupError:
+                pass
+            log.close()
+    assert process.returncode == 0, "bin/serve did not stop cleanly on SIGTERM"
