@@ -63,6 +63,9 @@ def test_two_workers_sweeping_at_once_raise_each_alert_once(app, api, make, data
     workers = [CeleryWorker(env, tmp_path / f"sweeper{n}.log", beat=False).start()
                for n in range(2)]
     try:
+        # Both must be listening before the sweeps are sent, or the first could take them all.
+        wait_until(lambda: all(" ready." in w.output() for w in workers), 60,
+                   lambda: "\n".join(w.output()[-2000:] for w in workers))
         celery = app.extensions["celery"]
         celery.conf.broker_url = machine_redis
         for _ in range(4):  # two each: the workers race on the same due cases

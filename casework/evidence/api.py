@@ -1,7 +1,7 @@
 """``/api/v1/cases/<id>/attachments``: upload, list and download evidence."""
 from __future__ import annotations
 
-from flask import Blueprint, request, send_file
+from flask import Blueprint, request
 from sqlalchemy import select
 
 from casework.accounts.auth import current_user
@@ -43,9 +43,4 @@ def download(case_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotFound("No such attachment.")
-    path = storage.path_for(attachment.sha256)
-    if not path.exists():
-        raise NotFound("The attachment's file is missing from storage.")
-    return send_file(path, mimetype=attachment.content_type, etag=attachment.sha256,
-                     download_name=attachment.filename or f"{attachment.sha256[:12]}",
-                     max_age=0)
+    return storage.send(attachment)
