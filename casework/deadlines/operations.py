@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
 from casework import clock
 from casework.accounts.models import Role, User
@@ -28,6 +29,7 @@ from casework.workorders.models import WorkOrder, WorkOrderState
 CASE_FINAL = [s for s in CaseState if s.is_final]
 WORKORDER_WATCHED = [WorkOrderState.ASSIGNED, WorkOrderState.ACCEPTED, WorkOrderState.REJECTED]
 K = NotificationKind
+DIGEST_LINES = 20
 
 
 @dataclass
@@ -104,9 +106,18 @@ def _case_context(case: Case, now: datetime) -> dict:
     }
 
 
-def _sweep_case(case: Case, now: datetime, report: SweepReport) -> None:
+class _SupervisorsByZone(dict):
+    """Each zone's supervisors, looked up once per sweep rather than once per due item."""
+
+    def __missing__(self, zone_id: int) -> list[User]:
+        self[zone_id] = zone_supervisors(zone_id)
+        return self[zone_id]
+
+
+def _sweep_case(case: Case, now: datetime, report: SweepReport,
+                supervisors_of: _SupervisorsByZone) -> None:
     context = _case_context(case, now)
-    supervisors = zone_supervisors(case.zone_id)
+    supervisors = supervisors_of[case.zone_id]
     # An unassigned case, or one whose officer has left, is the supervisors' to chase.
     assignees = [case.officer] if case.officer and case.officer.active else supervisors
     for kind in _kinds_due(case.due_at, now):
@@ -126,7 +137,8 @@ def workorder_payload(order: WorkOrder) -> dict:
                           "note": order.note}}
 
 
-def _sweep_workorder(order: WorkOrder, now: datetime, report: SweepReport) -> None:
+def _sweep_workorder(order: WorkOrder, now: datetime, report: SweepReport,
+                     supervisors_of: _SupervisorsByZone) -> None:
     case = order.case
     context = {**_case_context(case, now), "subject_label": f"WO-{order.id} ({case.ref})",
                "due_at": _local(order.due_at), "state": order.state.value,
@@ -140,7 +152,7 @@ def _sweep_workorder(order: WorkOrder, now: datetime, report: SweepReport) -> No
             notify_company(order.company, K(kind), context, payload, case_id=case.id,
                            workorder_id=order.id)
         else:
-            notify_users(zone_supervisors(case.zone_id), K(kind), context, case_id=case.id,
+            notify_users(supervisors_of[case.zone_id], K(kind), context, case_id=case.id,
                          workorder_id=order.id)
 
 
@@ -148,10 +160,19 @@ def sweep() -> SweepReport:
     """One pass over everything due; the caller commits."""
     now = clock.now()
     report = SweepReport()
-    for case in db.session.scalars(due_cases(now)):
-        _sweep_case(case, now, report)
-    for order in db.session.scalars(due_workorders(now)):
-        _sweep_workorder(order, now, report)
+    supervisors_of = _SupervisorsByZone()
+    # What the notifications name (compound, zone, officer, company) is loaded in a few
+    # queries for all due items, not a few per item.
+    cases = due_cases(now).options(selectinload(Case.compound), selectinload(Case.zone),
+                                   selectinload(Case.officer))
+    for case in db.session.scalars(cases):
+        _sweep_case(case, now, report, supervisors_of)
+    orders = due_workorders(now).options(
+        selectinload(WorkOrder.company),
+        selectinload(WorkOrder.case).options(selectinload(Case.compound),
+                                             selectinload(Case.zone), selectinload(Case.officer)))
+    for order in db.session.scalars(orders):
+        _sweep_workorder(order, now, report, supervisors_of)
     db.session.flush()
     return report
 
@@ -179,8 +200,12 @@ def send_digests() -> int:
         in_scope = (lambda q: q) if zone_ids is None else (lambda q: q.where(Case.zone_id.in_(zone_ids)))
         new = db.session.scalar(in_scope(select(func.count()).select_from(Case).where(
             Case.created_at >= start_yesterday, Case.created_at < start_today)))
-        overdue_cases = db.session.scalars(in_scope(select(Case).where(
-            Case.due_at <= now, Case.state.not_in(CASE_FINAL)).order_by(Case.due_at))).all()
+        late = (Case.due_at <= now) & Case.state.not_in(CASE_FINAL)
+        overdue = db.session.scalar(in_scope(select(func.count()).select_from(Case).where(late)))
+        # The twenty longest overdue are listed; the rest only counted.
+        oldest_late = db.session.scalars(in_scope(
+            select(Case).where(late).options(selectinload(Case.compound))
+            .order_by(Case.due_at, Case.id).limit(DIGEST_LINES))).all()
         closed = db.session.scalar(in_scope(
             # Structures, not close events: one closed, reopened and closed again counts once.
             select(func.count(CaseEvent.case_id.distinct())).select_from(CaseEvent)
@@ -188,9 +213,9 @@ def send_digests() -> int:
             .where(CaseEvent.trigger == "close", CaseEvent.at >= start_yesterday,
                    CaseEvent.at < start_today)))
         lines = [f"{c.ref} {c.compound.name} {c.state.title} {_local(c.due_at)}"
-                 for c in overdue_cases[:20]]
+                 for c in oldest_late]
         notify_users([user], K.DIGEST, {"day": start_yesterday.date().isoformat(), "scope": scope,
-                                        "new": new, "overdue": len(overdue_cases),
+                                        "new": new, "overdue": overdue,
                                         "closed": closed, "overdue_lines": lines})
         sent += 1
     db.session.flush()

@@ -3,6 +3,7 @@ of their zones' cases (spec sections 4 and 8)."""
 from __future__ import annotations
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from casework import clock
 from casework.accounts.models import Role, User
@@ -49,7 +50,10 @@ def filtered_workorders(user: User, args: WorkOrderQuery) -> Select:
     if args.overdue is not None:
         late = (WorkOrder.due_at <= clock.now()) & WorkOrder.state.in_(LATE_STATES)
         query = query.where(late if args.overdue else ~late | WorkOrder.due_at.is_(None))
-    return query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
+    # A page shows each order's case, compound and company: load them per page, not per row.
+    return (query.options(selectinload(WorkOrder.company),
+                          selectinload(WorkOrder.case).selectinload(Case.compound))
+            .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()))
 
 
 def allowed_triggers(order: WorkOrder, user: User) -> list[str]:
