@@ -79,6 +79,12 @@ class User(db.Model):
         return self.sees_whole_district or zone_id in self.zone_ids
 
     @property
+    def works_cases(self) -> bool:
+        """Officers and supervisors do the case work: edit cases, add evidence, issue work
+        orders. Admins manage; companies only see their work orders."""
+        return self.role in (Role.OFFICER, Role.SUPERVISOR)
+
+    @property
     def sees_personal_data(self) -> bool:
         return self.role in (Role.OFFICER, Role.SUPERVISOR)
 

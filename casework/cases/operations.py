@@ -91,6 +91,8 @@ def create_case(user: User, fields: dict[str, Any]) -> Case:
 
 
 def edit_case(case: Case, user: User, expected_version: int, changes: dict[str, Any]) -> Case:
+    if not user.works_cases:
+        raise Forbidden("Only officers and supervisors edit cases.")
     check_version(case, expected_version)
     if case.state.is_final:
         raise Conflict(f"A {case.state.value} case cannot be edited; a supervisor can reopen it.",

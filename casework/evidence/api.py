@@ -5,7 +5,6 @@ from flask import Blueprint, request
 from sqlalchemy import select
 
 from casework.accounts.auth import current_user
-from casework.accounts.models import Role
 from casework.cases.queries import get_visible_case
 from casework.common.errors import Forbidden, NotFound
 from casework.common.idempotency import idempotent
@@ -21,7 +20,7 @@ bp = Blueprint("evidence", __name__)
 def upload(case_id: int):
     user = current_user()
     case = get_visible_case(user, case_id, for_update=True)
-    if user.role not in (Role.OFFICER, Role.SUPERVISOR):
+    if not user.works_cases:
         raise Forbidden("Only officers and supervisors add evidence to a case.")
     data, content_type, kind, filename = operations.read_upload(request.files.get("file"),
                                                                 request.form.get("kind"))

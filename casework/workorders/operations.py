@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from casework import clock
-from casework.accounts.models import Company, Role, User
+from casework.accounts.models import Company, User
 from casework.cases.history import record_event
 from casework.cases.models import Case
 from casework.cases.queries import lock_case
@@ -39,7 +39,7 @@ def _context(order: WorkOrder, actor: User, note: str) -> dict:
 
 def create_workorder(case: Case, user: User, company_id: int, kind: WorkOrderKind,
                      due_date: date, note: str = "") -> WorkOrder:
-    if user.role not in (Role.OFFICER, Role.SUPERVISOR):
+    if not user.works_cases:
         raise Forbidden("Only officers and supervisors issue work orders.")
     if case.state.is_final:
         raise Conflict(f"A {case.state.value} case takes no new work orders.", code="case_final")
