@@ -10,7 +10,7 @@ from casework.cases.models import Case, CaseEvent
 from casework.cases.queries import allowed_triggers, filtered_cases, get_visible_case
 from casework.cases.schemas import (READ_ONLY_FIELDS, CaseCreate, CasePatch, CaseQuery,
                                     TransitionRequest, case_dict, event_dict)
-from casework.common.errors import Forbidden, ValidationFailed
+from casework.common.errors import Forbidden, ValidationFailed, problem
 from casework.common.idempotency import idempotent
 from casework.common.paging import paginate
 from casework.common.requests import json_object, query_args, validate
@@ -56,8 +56,8 @@ def edit_case(case_id: int):
     read_only = sorted(READ_ONLY_FIELDS.intersection(data))
     if read_only:
         raise ValidationFailed("Some fields cannot be changed here.",
-                               [{"field": name, "rule": "read_only",
-                                 "message": "Read-only; state changes go through /transitions."}
+                               [problem(name, "read_only",
+                                        "Read-only; state changes go through /transitions.")
                                 for name in read_only])
     body = validate(CasePatch, data)
     case = get_visible_case(user, case_id, for_update=True)
@@ -66,8 +66,7 @@ def edit_case(case_id: int):
                      "description"):
         if required in changes and changes[required] is None:
             raise ValidationFailed("A required field cannot be emptied.",
-                                   [{"field": required, "rule": "not_null",
-                                     "message": "This field cannot be null."}])
+                                   [problem(required, "not_null", "This field cannot be null.")])
     operations.edit_case(case, user, body.expected_version, changes)
     return _case_response(case)
 

@@ -20,7 +20,7 @@ from casework.cases.history import record_event
 from casework.cases.models import Case, CaseEvent, CaseRefCounter, CaseState
 from casework.cases.queries import allowed_triggers
 from casework.cases.schemas import PERSONAL_FIELDS
-from casework.common.errors import Conflict, Forbidden, ValidationFailed
+from casework.common.errors import Conflict, Forbidden, ValidationFailed, problem
 from casework.common.lifecycle import check_version, trigger_to_fire
 from casework.evidence.models import Attachment
 from casework.extensions import db
@@ -29,9 +29,6 @@ from casework.notifications.operations import notify_users, zone_supervisors
 from casework.places.models import Compound
 from casework.workorders.models import WorkOrder, WorkOrderState
 
-
-def _problem(field: str, rule: str, message: str) -> dict[str, str]:
-    return {"field": field, "rule": rule, "message": message}
 
 
 def next_ref() -> str:
@@ -51,7 +48,8 @@ def _visible_compound(user: User, compound_id: int) -> Compound:
     compound = db.session.get(Compound, compound_id)
     if compound is None or not user.can_see_zone(compound.zone_id):
         raise ValidationFailed("The compound does not exist.",
-                               [_problem("compound_id", "exists", "No such compound in your zones.")])
+                               [problem("compound_id", "exists",
+                                        "No such compound in your zones.")])
     return compound
 
 
@@ -60,7 +58,7 @@ def _check_officer(officer_id: int, zone_id: int) -> User:
     if (officer is None or not officer.active or officer.role is not Role.OFFICER
             or zone_id not in officer.zone_ids):
         raise ValidationFailed("The officer cannot be assigned.",
-                               [_problem("officer_id", "officer_in_zone",
+                               [problem("officer_id", "officer_in_zone",
                                          "Assign an active officer of the case's zone.")])
     return officer
 

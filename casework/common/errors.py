@@ -61,6 +61,11 @@ class TooManyRequests(ApiError):
     status, code = 429, "too_many_requests"
 
 
+def problem(field: str | None, rule: str, message: str) -> dict[str, str | None]:
+    """One entry of a 422's ``details``: which field, which rule it broke, in words."""
+    return {"field": field, "rule": rule, "message": message}
+
+
 def error_response(status: int, code: str, message: str, details: Any = None):
     body = {"error": {"code": code, "message": message, "details": details}}
     return jsonify(body), status

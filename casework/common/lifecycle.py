@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable
 from transitions import Machine
 from transitions.extensions import GraphMachine
 
-from casework.common.errors import Conflict, Forbidden, ValidationFailed, stale_version_error
+from casework.common.errors import (Conflict, Forbidden, ValidationFailed, problem,
+                                     stale_version_error)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ def trigger_to_fire(by_name: dict[str, Trigger], name: str, record: Any, user: A
     trigger = by_name.get(name)
     if trigger is None:
         raise ValidationFailed(f"Unknown trigger {name!r}.",
-                               [{"field": "trigger", "rule": "known_trigger",
-                                 "message": "One of: " + ", ".join(by_name)}])
+                               [problem("trigger", "known_trigger",
+                                        "One of: " + ", ".join(by_name))])
     check_version(record, expected_version)
     if record.state not in trigger.sources:
         raise Conflict(f"{trigger.name} is not possible from {record.state.value}.",

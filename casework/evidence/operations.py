@@ -8,7 +8,7 @@ from werkzeug.utils import secure_filename
 from casework.accounts.models import User
 from casework.cases.history import record_event
 from casework.cases.models import Case
-from casework.common.errors import ApiError, BadRequest, ValidationFailed
+from casework.common.errors import ApiError, BadRequest, ValidationFailed, problem
 from casework.evidence import storage
 from casework.evidence.models import Attachment, AttachmentKind
 from casework.extensions import db
@@ -37,16 +37,16 @@ def read_upload(upload: FileStorage | None, kind: str | None
     _require_multipart_body()
     problems = []
     if upload is None:
-        problems.append({"field": "file", "rule": "required", "message": "Attach the file as 'file'."})
+        problems.append(problem("file", "required", "Attach the file as 'file'."))
     kinds = [k.value for k in AttachmentKind]
     if kind not in kinds:
-        problems.append({"field": "kind", "rule": "enum", "message": "One of: " + ", ".join(kinds)})
+        problems.append(problem("kind", "enum", "One of: " + ", ".join(kinds)))
     if problems:
         raise ValidationFailed("The upload is incomplete.", problems)
     data = upload.read()
     if not data:
         raise ValidationFailed("The file is empty.",
-                               [{"field": "file", "rule": "not_empty", "message": "The file is empty."}])
+                               [problem("file", "not_empty", "The file is empty.")])
     content_type = storage.sniff_content_type(data)
     if content_type not in storage.ALLOWED_TYPES:
         raise ApiError("Only JPEG, PNG, WebP, HEIC photos and PDF documents are accepted.",

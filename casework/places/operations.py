@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from casework.common.errors import Conflict, ValidationFailed
+from casework.common.errors import Conflict, ValidationFailed, problem
 from casework.extensions import db
 from casework.places.models import Compound, Zone
 
@@ -25,7 +25,7 @@ def get_or_create_zone(code: str, name: str | None = None) -> Zone:
 def create_compound(zone_id: int, name: str, address: str = "") -> Compound:
     if db.session.get(Zone, zone_id) is None:
         raise ValidationFailed("The zone does not exist.",
-                               [{"field": "zone_id", "rule": "exists", "message": "No such zone."}])
+                               [problem("zone_id", "exists", "No such zone.")])
     duplicate = select(Compound.id).where(Compound.zone_id == zone_id, Compound.name == name)
     if db.session.scalar(duplicate) is not None:
         raise Conflict(f"The zone already has a compound named {name!r}.", code="duplicate")

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from casework.accounts.auth import current_user
 from casework.accounts.models import Role
 from casework.cases.queries import get_visible_case, lock_case
-from casework.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from casework.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, problem
 from casework.common.idempotency import idempotent
 from casework.common.paging import paginate
 from casework.common.requests import json_body, query_args
@@ -90,8 +90,8 @@ def upload(workorder_id: int):
     if kind not in WORKORDER_KINDS:
         raise ValidationFailed("A work order takes photos of the work (before_photo, "
                                "after_photo) or other files.",
-                               [{"field": "kind", "rule": "workorder_kinds",
-                                 "message": "One of: " + ", ".join(k.value for k in WORKORDER_KINDS)}])
+                               [problem("kind", "workorder_kinds",
+                                        "One of: " + ", ".join(k.value for k in WORKORDER_KINDS))])
     case = lock_case(order.case_id)
     attachment = evidence.attach(case, user, data, content_type, kind, filename,
                                  workorder_id=order.id)

@@ -12,7 +12,7 @@ from casework.accounts.models import Company, User
 from casework.cases.history import record_event
 from casework.cases.models import Case
 from casework.cases.queries import lock_case
-from casework.common.errors import Conflict, Forbidden, ValidationFailed
+from casework.common.errors import Conflict, Forbidden, ValidationFailed, problem
 from casework.common.lifecycle import failed_guards, trigger_to_fire
 from casework.deadlines.operations import workorder_payload
 from casework.evidence.models import Attachment
@@ -22,9 +22,6 @@ from casework.notifications.operations import notify_company, notify_users
 from casework.workorders import lifecycle
 from casework.workorders.models import WorkOrder, WorkOrderKind
 
-
-def _problem(field: str, rule: str, message: str) -> dict[str, str]:
-    return {"field": field, "rule": rule, "message": message}
 
 
 def _context(order: WorkOrder, actor: User, note: str) -> dict:
@@ -46,13 +43,13 @@ def create_workorder(case: Case, user: User, company_id: int, kind: WorkOrderKin
     problems = []
     company = db.session.get(Company, company_id)
     if company is None:
-        problems.append(_problem("company_id", "exists", "No such company."))
+        problems.append(problem("company_id", "exists", "No such company."))
     today = clock.local_today()
     limit = current_app.config["CASEWORK_MAX_DEADLINE_DAYS"]
     if due_date < today:
-        problems.append(_problem("due_date", "not_past", "The due date cannot be in the past."))
+        problems.append(problem("due_date", "not_past", "The due date cannot be in the past."))
     elif due_date > today + timedelta(days=limit):
-        problems.append(_problem("due_date", "within_limit",
+        problems.append(problem("due_date", "within_limit",
                                  f"The due date may be at most {limit} days away."))
     if problems:
         raise ValidationFailed("The work order cannot be issued.", problems)
