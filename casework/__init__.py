@@ -50,6 +50,7 @@ def _import_models() -> None:
     from casework.cases import models as _cases  # noqa: F401
     from casework.common import idempotency as _idempotency  # noqa: F401
     from casework.evidence import models as _evidence  # noqa: F401
+    from casework.exports import models as _exports  # noqa: F401
     from casework.notifications import models as _notifications  # noqa: F401
     from casework.places import models as _places  # noqa: F401
     from casework.workorders import models as _workorders  # noqa: F401
@@ -97,7 +98,9 @@ def _register_blueprints(app: Flask) -> None:
     from casework.accounts.auth import authenticate_request
     from casework.cases.api import bp as cases_bp
     from casework.evidence.api import bp as evidence_bp
+    from casework.exports.api import bp as exports_bp
     from casework.health import bp as health_bp
+    from casework.imports.api import bp as imports_bp
     from casework.notifications.api import bp as notifications_bp
     from casework.openapi import bp as openapi_bp
     from casework.places.api import bp as places_bp
@@ -106,7 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.before_request(authenticate_request)
     for child in (accounts_bp, places_bp, cases_bp, evidence_bp, workorders_bp,
-                  notifications_bp, openapi_bp):
+                  notifications_bp, exports_bp, imports_bp, openapi_bp):
         api.register_blueprint(child)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)

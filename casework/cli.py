@@ -7,6 +7,8 @@ def register_cli(app: Flask) -> None:
     from casework.deadlines.cli import deliver_command, sweep_command
     from casework.cases.cli import audit_cli, workflow_cli
     from casework.demo import demo_command
+    from casework.exports.cli import export_cli
+    from casework.imports.cli import import_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(companies_cli)
@@ -15,3 +17,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(workflow_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(export_cli)
+    app.cli.add_command(import_command)

@@ -16,6 +16,8 @@ from casework.cases.lifecycle import BY_NAME
 from casework.cases.models import CaseKind, CaseState
 from casework.cases.schemas import CaseCreate, CasePatch, TransitionRequest
 from casework.evidence.models import AttachmentKind
+from casework.exports.schemas import ExportLogPage
+from casework.imports.schemas import ImportResult
 from casework.notifications.models import NotificationKind
 from casework.places.schemas import CompoundCreate, ZoneCreate
 from casework.workorders.lifecycle import BY_NAME as WORKORDER_TRIGGERS
@@ -27,6 +29,8 @@ bp = Blueprint("openapi", __name__)
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (LoginRequest, ZoneCreate, CompoundCreate,
                                                CaseCreate, CasePatch, TransitionRequest,
                                                WorkOrderCreate, WorkOrderTransition)
+# Response shapes written as pydantic models (the shapes helper moves every response here).
+RESPONSE_MODELS: tuple[type[BaseModel], ...] = (ExportLogPage, ImportResult)
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict:
@@ -164,6 +168,25 @@ def _query(name: str, schema: dict, description: str = "") -> dict:
 PAGING = [_query("page", {"type": "integer", "minimum": 1}),
           _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200})]
 CASE_ID = _path_id("case_id")
+EXPORT_PARAMS = [
+    _query("format", {"type": "string", "enum": ["csv", "xlsx"]},
+           "Download the whole filtered list as a file (CSV in UTF-8 with BOM, or XLSX) "
+           "instead of a page of JSON; page and per_page are then ignored"),
+    _query("lang", {"type": "string", "enum": ["zh", "en"]},
+           "Language of a download's headings and values (default zh)"),
+]
+EXPORT_CONTENT = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+        {"schema": {"type": "string", "format": "binary"}},
+}
+
+
+def _with_exports(op: dict) -> dict:
+    """A list that also downloads as CSV or XLSX with ``?format=``."""
+    op["parameters"] = op.get("parameters", []) + EXPORT_PARAMS
+    op["responses"]["200"]["content"].update(EXPORT_CONTENT)
+    return op
 WORKORDER_ID = _path_id("workorder_id")
 
 
@@ -196,8 +219,8 @@ def _paths() -> dict:
                         body="CompoundCreate", errors="400 401 403 409 415 422"),
         },
         "/api/v1/cases": {
-            "get": _op("List cases, newest first", "200", _page_of("Case"), params=case_filters,
-                       errors="401 403 422"),
+            "get": _with_exports(_op("List cases, newest first", "200", _page_of("Case"),
+                                     params=case_filters, errors="401 403 422")),
             "post": _op("Record a case; it starts identified", "201", _ref("Case"),
                         body="CaseCreate", errors="400 401 403 415 422", idempotent=True),
         },
@@ -214,8 +237,9 @@ def _paths() -> dict:
                         idempotent=True),
         },
         "/api/v1/cases/{case_id}/events": {
-            "get": _op("The case's history, oldest first", "200", _list_of("CaseEvent"),
-                       params=[CASE_ID], errors="401 404"),
+            "get": _with_exports(_op("The case's history, oldest first", "200",
+                                     _list_of("CaseEvent"), params=[CASE_ID],
+                                     errors="401 404 422")),
         },
         "/api/v1/cases/{case_id}/attachments": {
             "get": _op("The case's attachments", "200", _list_of("Attachment"),
@@ -236,14 +260,15 @@ def _paths() -> dict:
                         errors="400 401 403 404 409 415 422", idempotent=True),
         },
         "/api/v1/workorders": {
-            "get": _op("Work orders visible to the user (a company sees only its own)", "200",
-                       _page_of("WorkOrder"), errors="401 422",
-                       params=[_query("state", {"type": "string",
-                                                "enum": [s.value for s in WorkOrderState]}),
-                               _query("case", INT), _query("company", INT),
-                               _query("kind", {"type": "string",
-                                               "enum": [k.value for k in WorkOrderKind]}),
-                               _query("overdue", BOOL)] + PAGING),
+            "get": _with_exports(_op(
+                "Work orders visible to the user (a company sees only its own)", "200",
+                _page_of("WorkOrder"), errors="401 422",
+                params=[_query("state", {"type": "string",
+                                         "enum": [s.value for s in WorkOrderState]}),
+                        _query("case", INT), _query("company", INT),
+                        _query("kind", {"type": "string",
+                                        "enum": [k.value for k in WorkOrderKind]}),
+                        _query("overdue", BOOL)] + PAGING)),
         },
         "/api/v1/workorders/{workorder_id}": {
             "get": _op("One work order with allowed_triggers and version", "200",
@@ -282,6 +307,25 @@ def _paths() -> dict:
             "post": _op("Mark every notification read", "200", _obj({"marked": INT}),
                         errors="401"),
         },
+        "/api/v1/exports": {
+            "get": _op("The export log (admin): every export and dossier download, who, when, "
+                       "which filter, how many rows, whether it held owners' personal data",
+                       "200", _ref("ExportLogPage"), errors="401 403 422",
+                       params=[_query("personal_data", BOOL),
+                               _query("kind", {"type": "string", "enum": [
+                                   "cases", "workorders", "events", "dossier"]}),
+                               _query("user", INT)] + PAGING),
+        },
+        "/api/v1/imports": {
+            "post": _op("Import a survey (CSV in UTF-8 or GB18030, or XLSX): every row checked "
+                        "first; a file with a bad row imports nothing unless skip_invalid "
+                        "(422 lists each bad row's line, column and reason)", "200",
+                        _ref("ImportResult"), errors="400 401 403 413 415 422",
+                        request_content={"multipart/form-data": {"schema": _obj({
+                            "file": {"type": "string", "format": "binary"},
+                            "skip_invalid": BOOL, "dry_run": BOOL}, ["file"])}},
+                        idempotent=True),
+        },
         "/api/v1/workflow": {"get": _op("The case lifecycle as data", "200", _ref("Workflow"),
                                         errors="401")},
         "/api/v1/workflow/diagram.mmd": {
@@ -296,7 +340,7 @@ def _paths() -> dict:
 
 def openapi_document() -> dict:
     schemas = dict(RESPONSE_SCHEMAS)
-    for model in REQUEST_MODELS:
+    for model in REQUEST_MODELS + RESPONSE_MODELS:
         definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(definition.pop("$defs", {}))
         schemas[model.__name__] = definition

@@ -1,7 +1,7 @@
 """``/api/v1/cases``: create, list, read, edit, fire triggers, read the history."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from sqlalchemy import select
 
 from casework.accounts.auth import current_user
@@ -15,6 +15,7 @@ from casework.common.idempotency import idempotent
 from casework.common.paging import paginate
 from casework.common.requests import json_object, query_args, validate
 from casework.accounts.models import Role
+from casework.exports import api as exports
 from casework.extensions import db
 
 bp = Blueprint("cases", __name__)
@@ -38,6 +39,8 @@ def list_cases():
     user = current_user()
     if user.role is Role.COMPANY:
         raise Forbidden("Company users see work orders, not cases.")
+    if "format" in request.args:
+        return exports.cases_file(user)
     args = query_args(CaseQuery)
     return paginate(filtered_cases(user, args), args.page, args.per_page,
                     lambda case: case_dict(case, user, allowed_triggers(case, user)))
@@ -85,6 +88,8 @@ def fire_transition(case_id: int):
 @bp.get("/cases/<int:case_id>/events")
 def list_events(case_id: int):
     case = get_visible_case(current_user(), case_id)
+    if "format" in request.args:
+        return exports.events_file(current_user(), case)
     events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                 .order_by(CaseEvent.seq))
     return {"items": [event_dict(e) for e in events]}

@@ -84,6 +84,9 @@ class Case(db.Model):
     state_entered_at: Mapped[datetime] = mapped_column(UtcDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The survey's own number for the structure (调查编号): a re-imported survey row finds
+    # its case by it instead of creating a second one.
+    survey_ref: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)

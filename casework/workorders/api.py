@@ -14,6 +14,7 @@ from casework.common.requests import json_body, query_args
 from casework.evidence import operations as evidence
 from casework.evidence import storage
 from casework.evidence.models import Attachment, AttachmentKind
+from casework.exports import api as exports
 from casework.extensions import db
 from casework.workorders import operations
 from casework.workorders.queries import allowed_triggers, filtered_workorders, get_visible_workorder
@@ -33,8 +34,10 @@ def _response(order) -> dict:
 
 @bp.get("/workorders")
 def list_workorders():
-    args = query_args(WorkOrderQuery)
     user = current_user()
+    if "format" in request.args:
+        return exports.workorders_file(user)
+    args = query_args(WorkOrderQuery)
     return paginate(filtered_workorders(user, args), args.page, args.per_page,
                     lambda order: workorder_dict(order, allowed_triggers(order, user)))
 

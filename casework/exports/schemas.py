@@ -1,0 +1,63 @@
+"""Export query strings and the JSON shape of the export log."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from casework.cases.schemas import CaseQuery
+from casework.common.schemas import PageArgs, Strict
+from casework.workorders.schemas import WorkOrderQuery
+
+Format = Literal["csv", "xlsx"]
+Lang = Literal["zh", "en"]
+
+
+class ExportArgs(Strict):
+    """``?format=csv|xlsx&lang=zh|en``; a list's ``page`` and ``per_page`` are accepted and
+    ignored, because an export is always the whole result."""
+
+    format: Format
+    lang: Lang = "zh"
+
+
+class CaseExportQuery(CaseQuery):
+    format: Format
+    lang: Lang = "zh"
+
+
+class WorkOrderExportQuery(WorkOrderQuery):
+    format: Format
+    lang: Lang = "zh"
+
+
+class EventExportQuery(ExportArgs):
+    pass
+
+
+class ExportLogQuery(PageArgs):
+    personal_data: bool | None = None
+    kind: Literal["cases", "workorders", "events", "dossier"] | None = None
+    user: int | None = Field(None, ge=1)
+
+
+class ExportLogEntry(BaseModel):
+    id: int
+    user_id: int | None
+    username: str
+    role: str
+    kind: Literal["cases", "workorders", "events", "dossier"]
+    format: str
+    filters: dict[str, Any]
+    case_id: int | None
+    rows: int
+    personal_data: bool
+    created_at: datetime
+
+
+class ExportLogPage(BaseModel):
+    items: list[ExportLogEntry]
+    page: int
+    per_page: int
+    total: int
