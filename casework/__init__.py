@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from casework.accounts.api import bp as accounts_bp
     from casework.accounts.auth import authenticate_request
     from casework.cases.api import bp as cases_bp
+    from casework.dossier.api import bp as dossier_bp
     from casework.evidence.api import bp as evidence_bp
     from casework.exports.api import bp as exports_bp
     from casework.health import bp as health_bp
@@ -109,7 +110,8 @@ def _register_blueprints(app: Flask) -> None:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.before_request(authenticate_request)
     for child in (accounts_bp, places_bp, cases_bp, evidence_bp, workorders_bp,
-                  notifications_bp, exports_bp, imports_bp, openapi_bp):
+                  notifications_bp, exports_bp, imports_bp, dossier_bp,
+                  openapi_bp):
         api.register_blueprint(child)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)

@@ -254,6 +254,14 @@ def _paths() -> dict:
                        params=[CASE_ID, _path_id("attachment_id")], errors="401 404",
                        content={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}),
         },
+        "/api/v1/cases/{case_id}/dossier": {
+            "get": _op("The case dossier (案卷): a ZIP of case.json, the hash-chained events.json, "
+                       "attachments/<sha256>, a printable summary.html and a standalone "
+                       "verify.py; officers and supervisors of the case's zone only, every "
+                       "download logged", "200", None, params=[CASE_ID], errors="401 404 409",
+                       content={"application/zip": {"schema": {"type": "string",
+                                                               "format": "binary"}}}),
+        },
         "/api/v1/cases/{case_id}/workorders": {
             "post": _op("Issue a work order to a property company", "201", _ref("WorkOrder"),
                         params=[CASE_ID], body="WorkOrderCreate",
