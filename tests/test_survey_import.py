@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from casework.cases.history import verify_all
 from casework.cases.models import Case, CaseEvent, CaseKind
 from casework.extensions import db
+from casework.imports import operations as import_operations
 from casework.places.models import Compound
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "survey.csv"
@@ -92,6 +93,8 @@ def test_skip_invalid_imports_the_rest_and_a_second_import_creates_nothing(api, 
     assert cases["DC-2026-0006"].description == "简易棚，\"彩钢瓦\"顶"
     assert cases["DC-2026-0004"].owner_name is None and cases["DC-2026-0004"].difficulty == 2
     # Each case was created by the case operation: a reference and a verifiable history.
+    numbers = sorted(int(c.ref.rsplit("-", 1)[1]) for c in cases.values())
+    assert numbers == list(range(numbers[0], numbers[0] + 7))
     assert all(c.ref.startswith("DA-") for c in cases.values())
     events = db.session.scalars(select(CaseEvent).order_by(CaseEvent.case_id)).all()
     assert [e.trigger for e in events] == ["create"] * 7
@@ -105,6 +108,21 @@ def test_skip_invalid_imports_the_rest_and_a_second_import_creates_nothing(api, 
     # Without skip_invalid the same file is still refused for its bad rows.
     assert _upload(supervisor, SAMPLE.read_bytes()).status_code == 422
     assert _cases() == 7
+
+
+def test_a_large_import_is_written_in_batches_with_every_history_intact(api, district, make,
+                                                                       monkeypatch):
+    monkeypatch.setattr(import_operations, "BATCH_ROWS", 2)
+    supervisor = api.as_(district["supervisor"])
+    compound = make.compound(district["zone1"])
+    first = supervisor.create_case(compound)
+    assert _upload(supervisor, GOOD_ONLY.encode()).get_json()["created"] == 7
+    last = supervisor.create_case(compound)
+    refs = list(db.session.scalars(select(Case.ref).order_by(Case.id)))
+    assert refs[0] == first["ref"] and refs[-1] == last["ref"]
+    assert [int(r.rsplit("-", 1)[1]) for r in refs] == list(range(1, 10))
+    assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == 9
+    assert list(verify_all()) == []
 
 
 def test_dry_run_reports_and_writes_nothing(api, district):

@@ -9,14 +9,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casework import clock
 from casework.accounts.models import Role, User
 from casework.cases import lifecycle
-from casework.cases.history import record_event
+from casework.cases.history import record_event, record_first_events
 from casework.cases.models import Case, CaseEvent, CaseRefCounter, CaseState
 from casework.cases.queries import allowed_triggers
 from casework.cases.schemas import PERSONAL_FIELDS
@@ -32,16 +32,22 @@ from casework.workorders.models import WorkOrder, WorkOrderState
 
 
 def next_ref() -> str:
-    """The next reference of the current year, DA-2026-000123, from a per-year counter row
-    whose update serialises concurrent creations."""
+    """The next reference of the current year, DA-2026-000123."""
+    return reserve_refs(1)[0]
+
+
+def reserve_refs(count: int) -> list[str]:
+    """The next ``count`` references of the current year, from a per-year counter row whose
+    update serialises concurrent creations."""
     year = clock.now().astimezone(clock.local_zone()).year
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(CaseRefCounter).values(year=year, last=0)
+    upsert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(upsert(CaseRefCounter).values(year=year, last=0)
                        .on_conflict_do_nothing(index_elements=["year"]))
-    number = db.session.execute(update(CaseRefCounter).where(CaseRefCounter.year == year)
-                                .values(last=CaseRefCounter.last + 1)
-                                .returning(CaseRefCounter.last)).scalar_one()
-    return f"{current_app.config['CASEWORK_REF_PREFIX']}-{year}-{number:06d}"
+    last = db.session.execute(update(CaseRefCounter).where(CaseRefCounter.year == year)
+                              .values(last=CaseRefCounter.last + count)
+                              .returning(CaseRefCounter.last)).scalar_one()
+    prefix = current_app.config["CASEWORK_REF_PREFIX"]
+    return [f"{prefix}-{year}-{number:06d}" for number in range(last - count + 1, last + 1)]
 
 
 def _visible_compound(user: User, compound_id: int) -> Compound:
@@ -64,28 +70,46 @@ def _check_officer(officer_id: int, zone_id: int) -> User:
 
 
 def create_case(user: User, fields: dict[str, Any]) -> Case:
+    return create_cases(user, [fields])[0]
+
+
+def create_cases(user: User, rows: list[dict[str, Any]]) -> list[Case]:
+    """Records new cases, each in ``identified`` with the initial deadline and a first
+    ``create`` event. Many at once (a survey import) cost a few batched statements, not
+    five per case; one at a time is the same code."""
     if user.role not in (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden("Only officers, supervisors and admins record cases.")
-    fields = dict(fields)
-    compound = _visible_compound(user, fields.pop("compound_id"))
-    officer_id = fields.pop("officer_id", None)
-    if officer_id is None and user.role is Role.OFFICER:
-        officer_id = user.id
-    if officer_id is not None:
-        _check_officer(officer_id, compound.zone_id)
+    if not rows:
+        return []
+    compounds: dict[int, Compound] = {}
+    officers: set[tuple[int, int]] = set()
+    prepared = []
+    for fields in rows:
+        fields = dict(fields)
+        compound_id = fields.pop("compound_id")
+        if compound_id not in compounds:
+            compounds[compound_id] = _visible_compound(user, compound_id)
+        compound = compounds[compound_id]
+        officer_id = fields.pop("officer_id", None)
+        if officer_id is None and user.role is Role.OFFICER:
+            officer_id = user.id
+        if officer_id is not None and (officer_id, compound.zone_id) not in officers:
+            _check_officer(officer_id, compound.zone_id)
+            officers.add((officer_id, compound.zone_id))
+        prepared.append((compound, officer_id, fields))
     entered = clock.now()
-    case = Case(
-        ref=next_ref(), compound_id=compound.id, zone_id=compound.zone_id,
-        officer_id=officer_id, created_by_id=user.id, state=lifecycle.INITIAL_STATE,
-        state_entered_at=entered,
-        due_at=entered + timedelta(days=current_app.config[lifecycle.INITIAL_DEADLINE]),
-        **fields,
-    )
-    db.session.add(case)
-    db.session.flush()
-    record_event(case, "create", None, user, data={"kind": case.kind.value,
-                                                   "compound_id": compound.id})
-    return case
+    due_at = entered + timedelta(days=current_app.config[lifecycle.INITIAL_DEADLINE])
+    values = [dict(fields, ref=ref, compound_id=compound.id, zone_id=compound.zone_id,
+                   officer_id=officer_id, created_by_id=user.id, state=lifecycle.INITIAL_STATE,
+                   state_entered_at=entered, due_at=due_at, version=1)
+              for ref, (compound, officer_id, fields) in zip(reserve_refs(len(prepared)),
+                                                             prepared)]
+    # One ORM bulk INSERT ... RETURNING: the cases come back as persistent objects.
+    cases = list(db.session.scalars(insert(Case).returning(Case, sort_by_parameter_order=True),
+                                    values))
+    record_first_events([(case, {"kind": case.kind.value, "compound_id": case.compound_id})
+                         for case in cases], "create", user)
+    return cases
 
 
 def edit_case(case: Case, user: User, expected_version: int, changes: dict[str, Any]) -> Case:

@@ -5,8 +5,9 @@ unless the caller asks to skip bad rows; either way the answer names each bad ro
 column and reason. A row whose survey reference (调查编号) is already on a case is not
 imported again, so importing the same file twice creates nothing the second time. Unknown
 compounds are created in their zone; an unknown zone, or one the user does not work in, is an
-error. Cases are created through ``create_case``, so references, the first event of each
-history and its hash are exactly those of a case recorded by hand.
+error. Cases are created by ``create_cases``, the operation behind ``POST /cases``, a batch
+at a time, so references, the first event of each history and its hash are exactly those of a
+case recorded by hand.
 
 The file is read twice (check, then write) rather than kept in memory as checked rows: a
 100,000-row survey costs one row at a time.
@@ -24,7 +25,7 @@ from sqlalchemy import select
 
 from casework.accounts.models import Role, User
 from casework.cases.models import Case, CaseKind
-from casework.cases.operations import create_case
+from casework.cases.operations import create_cases
 from casework.cases.schemas import CaseFields
 from casework.common.errors import Forbidden, ValidationFailed
 from casework.extensions import db
@@ -39,6 +40,8 @@ _EXACT_FLOAT = 2 ** 53
 _CASE_FIELDS = ("address", "description", "area_m2", "difficulty", "owner_name",
                 "owner_phone", "owner_id_number")
 _REF_BATCH = 500
+# Cases created per batch: a few statements each, whatever its size.
+BATCH_ROWS = 500
 
 
 class Progress(Protocol):
@@ -234,6 +237,7 @@ def import_survey(user: User, survey: SurveyFile, *, skip_invalid: bool = False,
     compounds = {(c.zone_id, c.name): c for c in db.session.scalars(select(Compound))}
     writer = _Checker(user, headings)
     new_compounds: set[tuple[int, str]] = set()
+    batch: list[dict[str, Any]] = []
     with progress("importing" if not dry_run else "dry run", outcome.valid) as bar:
         for line, raw in survey.rows():
             if line in bad_lines:
@@ -256,6 +260,10 @@ def import_survey(user: User, survey: SurveyFile, *, skip_invalid: bool = False,
             outcome.created += 1
             if dry_run:
                 continue
-            create_case(user, {**row.fields, "compound_id": compounds[key].id,
-                               "survey_ref": row.survey_ref})
+            batch.append({**row.fields, "compound_id": compounds[key].id,
+                          "survey_ref": row.survey_ref})
+            if len(batch) >= BATCH_ROWS:
+                create_cases(user, batch)
+                batch.clear()
+        create_cases(user, batch)
     return outcome
