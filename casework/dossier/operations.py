@@ -46,7 +46,7 @@ _OTHER_TRIGGERS = {"create": "登记", "edit": "修改", "attach": "上传附件
                    "workorder_reject": "工单退回返工", "workorder_cancel": "工单取消"}
 
 
-def may_download_dossier(user: User) -> bool:
+def can_download_dossier(user: User) -> bool:
     """The officers and supervisors who work the case's zone (the caller has checked the
     zone); admins manage the system but do not hand out case files."""
     return user.works_cases
@@ -119,7 +119,7 @@ def _summary_html(case: Case, record: dict[str, Any], events: list[CaseEvent],
 def build_dossier(user: User, case: Case) -> Export:
     """Writes the dossier to an anonymous temporary file and returns it as chunks; logs the
     download (flushed, for the caller's commit)."""
-    if not may_download_dossier(user):
+    if not can_download_dossier(user):
         raise NotFound("No such case.")
     events = list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                      .order_by(CaseEvent.seq)))

@@ -14,15 +14,10 @@ Format = Literal["csv", "xlsx"]
 Lang = Literal["zh", "en"]
 
 
-class ExportArgs(Strict):
-    """``?format=csv|xlsx&lang=zh|en``; a list's ``page`` and ``per_page`` are accepted and
-    ignored, because an export is always the whole result."""
-
-    format: Format
-    lang: Lang = "zh"
-
-
 class CaseExportQuery(CaseQuery):
+    """The case list's filters and ``format``/``lang``. The list's ``page`` and ``per_page``
+    are accepted and ignored: an export is always the whole result."""
+
     format: Format
     lang: Lang = "zh"
 
@@ -32,8 +27,9 @@ class WorkOrderExportQuery(WorkOrderQuery):
     lang: Lang = "zh"
 
 
-class EventExportQuery(ExportArgs):
-    pass
+class EventExportQuery(Strict):
+    format: Format
+    lang: Lang = "zh"
 
 
 class ExportLogQuery(PageArgs):
