@@ -41,6 +41,9 @@ class Config:
     CASEWORK_UPLOAD_DIR = os.environ.get("CASEWORK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     # Largest upload accepted, in bytes (default 20 MiB: a phone photo is 2 to 8 MiB).
     MAX_CONTENT_LENGTH = _int("CASEWORK_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+    # Largest body that is not a multipart upload (JSON, forms), in bytes: parsing and
+    # validating costs many times its size, so it gets a limit of its own (default 1 MiB).
+    CASEWORK_MAX_JSON_BYTES = _int("CASEWORK_MAX_JSON_BYTES", 1024 * 1024)
 
     # The district's local time zone: dates given by users (deadlines) are local dates.
     CASEWORK_TIMEZONE = os.environ.get("CASEWORK_TIMEZONE", "Asia/Shanghai")
@@ -62,6 +65,14 @@ class Config:
     # Failed logins for one username within LOGIN_WINDOW minutes before answering 429.
     CASEWORK_LOGIN_MAX_FAILURES = _int("CASEWORK_LOGIN_MAX_FAILURES", 10)
     CASEWORK_LOGIN_WINDOW_MINUTES = _int("CASEWORK_LOGIN_WINDOW_MINUTES", 15)
+
+    # The Ed25519 key that signs the daily checkpoint of every case history (made on first
+    # use, owner-only). Keep it off the database server: whoever can write both could forge.
+    CASEWORK_AUDIT_KEY_FILE = os.environ.get("CASEWORK_AUDIT_KEY_FILE",
+                                             str(INSTANCE_DIR / "audit-signing.key"))
+    # When beat signs that checkpoint (local time).
+    CASEWORK_CHECKPOINT_HOUR = _int("CASEWORK_CHECKPOINT_HOUR", 2)
+    CASEWORK_CHECKPOINT_MINUTE = _int("CASEWORK_CHECKPOINT_MINUTE", 47)
 
     # Prefix of case references: DA-2026-000123.
     CASEWORK_REF_PREFIX = os.environ.get("CASEWORK_REF_PREFIX", "DA")

@@ -35,8 +35,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     celery_init_app(app)
 
     from casework.common.errors import register_error_handlers
+    from casework.common.http import IdConverter, secure_headers
+    from casework.common.requests import limit_body_size
     register_error_handlers(app)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
+    app.before_request(limit_body_size)
     _register_blueprints(app)
+    # after_request hooks run last-registered first: the commit decides the response, then
+    # every response, a 409 from the commit included, gets its headers.
+    app.after_request(secure_headers)
     app.after_request(_commit_or_roll_back)
 
     from casework.cli import register_cli
@@ -47,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic) sees every table."""
     from casework.accounts import models as _accounts  # noqa: F401
+    from casework.cases import checkpoints as _checkpoints  # noqa: F401
     from casework.cases import models as _cases  # noqa: F401
     from casework.common import idempotency as _idempotency  # noqa: F401
     from casework.evidence import models as _evidence  # noqa: F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -66,8 +66,22 @@ def problem(field: str | None, rule: str, message: str) -> dict[str, str | None]
     return {"field": field, "rule": rule, "message": message}
 
 
+# The most problems one error lists: a body of a million unknown keys has a million, and
+# answering every one would cost the server more than the request did.
+MAX_DETAILS = 50
+
+
+def _bounded(details: Any) -> Any:
+    if not isinstance(details, list) or len(details) <= MAX_DETAILS:
+        return details
+    left_out = len(details) - MAX_DETAILS
+    return [*details[:MAX_DETAILS],
+            problem(None, "more_problems", f"{left_out} more problems are not listed; "
+                                           "fix these and send the request again.")]
+
+
 def error_response(status: int, code: str, message: str, details: Any = None):
-    body = {"error": {"code": code, "message": message, "details": details}}
+    body = {"error": {"code": code, "message": message, "details": _bounded(details)}}
     return jsonify(body), status
 
 
@@ -106,12 +120,19 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         status = exc.code or 500
         if status == 413:
-            # A phone app needs the limit to shrink or split what it sends.
-            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            # A phone app needs the limit to shrink or split what it sends. JSON bodies and
+            # uploads have limits of their own (see requests.limit_body_size).
+            limit = request.max_content_length
             return error_response(413, "payload_too_large",
                                   f"The request is larger than the {limit} bytes accepted.",
                                   {"max_bytes": limit})
-        return error_response(status, _HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
+        response, status = error_response(status, _HTTP_CODES.get(status, "http_error"),
+                                          exc.description or exc.name)
+        # What the exception tells the client besides its body: Allow on a 405 above all.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -9,8 +9,9 @@ import json
 import math
 from typing import Any, TypeVar
 
-from flask import request
+from flask import current_app, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from casework.common.errors import ApiError, BadRequest, ValidationFailed
 
@@ -19,6 +20,24 @@ M = TypeVar("M", bound=BaseModel)
 # The API's bodies are flat objects with, at most, a list or two inside; anything deeper is
 # not a request to this API, and refusing it early keeps recursion out of later steps.
 MAX_JSON_DEPTH = 32
+
+
+def limit_body_size() -> None:
+    """Holds every body but a multipart upload to ``CASEWORK_MAX_JSON_BYTES`` before anything
+    reads it (the idempotency fingerprint included): a JSON body costs many times its size to
+    parse and validate, an upload only its size to store."""
+    if request.mimetype != "multipart/form-data":
+        limit = current_app.config["CASEWORK_MAX_JSON_BYTES"]
+        upload_limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        request.max_content_length = min(limit, upload_limit) if upload_limit else limit
+
+
+def _check_unannounced_length(raw: bytes) -> None:
+    """A body sent without Content-Length (chunked) is read up to the limit and then cut off
+    silently by werkzeug; one that reaches the limit may have been longer, so it is 413."""
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        raise RequestEntityTooLarge()
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
@@ -76,6 +95,7 @@ def json_object() -> dict[str, Any]:
     numbers too large for a double, text with unpaired surrogates, or nesting past
     ``MAX_JSON_DEPTH``."""
     raw = request.get_data(cache=True)
+    _check_unannounced_length(raw)
     if request.mimetype != "application/json":
         if not raw:
             raise BadRequest("A JSON body is required.")
