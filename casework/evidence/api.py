@@ -25,21 +25,23 @@ def upload(case_id: int):
     data, content_type, kind, filename = operations.read_upload(request.files.get("file"),
                                                                 request.form.get("kind"))
     attachment = operations.attach(case, user, data, content_type, kind, filename)
-    return attachment.to_dict(), 201
+    return attachment.to_dict(user), 201
 
 
 @bp.get("/cases/<int:case_id>/attachments")
 def list_attachments(case_id: int):
-    case = get_visible_case(current_user(), case_id)
+    user = current_user()
+    case = get_visible_case(user, case_id)
     rows = db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)
                               .order_by(Attachment.id))
-    return {"items": [a.to_dict() for a in rows]}
+    return {"items": [a.to_dict(user) for a in rows]}
 
 
 @bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
 def download(case_id: int, attachment_id: int):
-    case = get_visible_case(current_user(), case_id)
+    user = current_user()
+    case = get_visible_case(user, case_id)
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotFound("No such attachment.")
-    return storage.send(attachment)
+    return storage.send(attachment, attachment.name_for(user))

@@ -42,7 +42,20 @@ class Attachment(db.Model):
     def is_photo(self) -> bool:
         return self.content_type.startswith("image/")
 
-    def to_dict(self) -> dict:
+    @property
+    def neutral_name(self) -> str:
+        from casework.evidence.storage import EXTENSIONS
+        return f"{self.kind.value}-{self.id}{EXTENSIONS.get(self.content_type, '')}"
+
+    def name_for(self, viewer: User) -> str:
+        """The name a viewer is shown: as uploaded to those who work cases and to its uploader;
+        to anyone else (a company) a neutral one, since an officer's file name once carried an
+        owner's phone and id number."""
+        if self.filename and (viewer.sees_personal_data or viewer.id == self.uploaded_by_id):
+            return self.filename
+        return self.neutral_name
+
+    def to_dict(self, viewer: User) -> dict:
         return {"id": self.id, "kind": self.kind.value, "content_type": self.content_type,
-                "size": self.size, "sha256": self.sha256, "filename": self.filename,
+                "size": self.size, "sha256": self.sha256, "filename": self.name_for(viewer),
                 "created_at": self.created_at.isoformat()}

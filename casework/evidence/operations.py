@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import request
 from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 
 from casework.accounts.models import User
 from casework.cases.history import record_event
@@ -52,7 +51,7 @@ def read_upload(upload: FileStorage | None, kind: str | None
         raise ApiError("Only JPEG, PNG, WebP, HEIC photos and PDF documents are accepted.",
                        {"detected": content_type, "allowed": sorted(storage.ALLOWED_TYPES)},
                        status=415, code="unsupported_media_type")
-    return data, content_type, AttachmentKind(kind), secure_filename(upload.filename or "")[:255]
+    return data, content_type, AttachmentKind(kind), storage.clean_filename(upload.filename or "")
 
 
 def attach(case: Case, user: User, data: bytes, content_type: str,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import filetype
@@ -18,6 +20,20 @@ from casework.common.errors import NotFound
 # What a phone or scanner produces: photos and PDFs. Decided from the bytes, not the name.
 ALLOWED_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic",
                            "image/heif", "application/pdf"})
+
+
+# The file extension of each accepted type, for names made up by Casework.
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
+              "image/heic": ".heic", "image/heif": ".heif", "application/pdf": ".pdf"}
+
+
+def clean_filename(name: str) -> str:
+    """The name a user gave a file, kept for display in any script (拆除前照片.png): only its
+    last path segment, without control or invisible format characters. It is never a path
+    on disk (files are stored by hash) and only ever sent quoted (RFC 5987)."""
+    name = unicodedata.normalize("NFC", re.split(r"[/\\]", name)[-1])
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    return name.strip().lstrip(".").strip()[:255]
 
 
 def sniff_content_type(data: bytes) -> str | None:
@@ -52,10 +68,12 @@ def store(data: bytes) -> str:
     return digest
 
 
-def send(attachment):
-    """The attachment's bytes as a download, with the content type found at upload."""
+def send(attachment, download_name: str):
+    """The attachment's bytes as a download, never displayed in place: under the content type
+    found at upload (nosniff is on every response), as an attachment, so that a photo whose
+    header hides a web page is never run as one."""
     path = path_for(attachment.sha256)
     if not path.exists():
         raise NotFound("The attachment's file is missing from storage.")
     return send_file(path, mimetype=attachment.content_type, etag=attachment.sha256,
-                     download_name=attachment.filename or attachment.sha256[:12], max_age=0)
+                     as_attachment=True, download_name=download_name, max_age=0)

@@ -98,19 +98,21 @@ def upload(workorder_id: int):
     case = lock_case(order.case_id)
     attachment = evidence.attach(case, user, data, content_type, kind, filename,
                                  workorder_id=order.id)
-    return attachment.to_dict(), 201
+    return attachment.to_dict(user), 201
 
 
 @bp.get("/workorders/<int:workorder_id>/attachments")
 def list_attachments(workorder_id: int):
-    order = get_visible_workorder(current_user(), workorder_id)
-    return {"items": [a.to_dict() for a in db.session.scalars(_visible_attachments(order))]}
+    user = current_user()
+    order = get_visible_workorder(user, workorder_id)
+    return {"items": [a.to_dict(user) for a in db.session.scalars(_visible_attachments(order))]}
 
 
 @bp.get("/workorders/<int:workorder_id>/attachments/<int:attachment_id>")
 def download(workorder_id: int, attachment_id: int):
-    order = get_visible_workorder(current_user(), workorder_id)
+    user = current_user()
+    order = get_visible_workorder(user, workorder_id)
     attachment = db.session.scalar(_visible_attachments(order).where(Attachment.id == attachment_id))
     if attachment is None:
         raise NotFound("No such attachment.")
-    return storage.send(attachment)
+    return storage.send(attachment, attachment.name_for(user))
