@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from casework import clock
-from casework.accounts.models import LoginFailure
+from casework.accounts.models import ApiToken, LoginFailure
+from casework.accounts.operations import hash_token
 from casework.common.idempotency import IdempotencyRecord
 from casework.extensions import db
 from workers.tasks import housekeeping
@@ -31,7 +32,28 @@ def test_housekeeping_drops_old_keys_and_failures_only(api, make, client):
     db.session.add(LoginFailure(username=officer.username, at=clock.now() - timedelta(hours=2)))
     db.session.commit()
 
-    assert housekeeping.run() == {"idempotency_records": 1, "login_failures": 1}
+    assert housekeeping.run() == {"idempotency_records": 1, "login_failures": 1,
+                                  "expired_tokens": 0}
 
     assert [r.key for r in db.session.scalars(select(IdempotencyRecord))] == ["new-key"]
     assert _count(LoginFailure) == 1
+
+
+def test_housekeeping_purges_expired_tokens_and_keeps_the_rest(api, make, app):
+    officer = make.user("officer", [make.zone()])
+    expired, live = make.token(officer), make.token(officer)
+    app.config["CASEWORK_TOKEN_DAYS"] = 0
+    forever = make.token(officer)
+    db.session.execute(ApiToken.__table__.update()
+                       .where(ApiToken.token_hash == hash_token(expired))
+                       .values(expires_at=clock.now() - timedelta(seconds=1)))
+    db.session.commit()
+
+    assert housekeeping.run()["expired_tokens"] == 1
+
+    db.session.expire_all()
+    remaining = set(db.session.scalars(select(ApiToken.token_hash)))
+    assert remaining == {hash_token(live), hash_token(forever)}
+    for token, status in ((expired, 401), (live, 200), (forever, 200)):
+        assert api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+                              ).status_code == status

@@ -8,7 +8,8 @@ from __future__ import annotations
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from casework.accounts.operations import purge_login_failures
+from casework.accounts.operations import purge_expired_tokens, purge_login_failures
+from casework.cases.checkpoints import sign_checkpoint
 from casework.common.idempotency import purge_records
 from casework.deadlines.operations import send_digests as write_digests
 from casework.deadlines.operations import sweep
@@ -46,8 +47,18 @@ def deliver_notifications() -> int:
 
 @shared_task(name="workers.tasks.housekeeping", **RETRY)
 def housekeeping() -> dict:
-    """Drops what only mattered for a while: idempotency keys a week old, stale login failures."""
+    """Drops what only mattered for a while: idempotency keys a week old, stale login failures,
+    expired API tokens."""
     purged = {"idempotency_records": purge_records(older_than_days=7),
-              "login_failures": purge_login_failures()}
+              "login_failures": purge_login_failures(),
+              "expired_tokens": purge_expired_tokens()}
     db.session.commit()
     return purged
+
+
+@shared_task(name="workers.tasks.sign_audit_checkpoint", **RETRY)
+def sign_audit_checkpoint() -> int:
+    """Signs the head of every case history (see casework.cases.checkpoints)."""
+    checkpoint = sign_checkpoint()
+    db.session.commit()
+    return checkpoint.case_count

@@ -106,3 +106,9 @@ def purge_login_failures() -> int:
     window = timedelta(minutes=current_app.config["CASEWORK_LOGIN_WINDOW_MINUTES"])
     return db.session.execute(delete(LoginFailure).where(
         LoginFailure.at < clock.now() - window)).rowcount
+
+
+def purge_expired_tokens() -> int:
+    """Tokens past their expiry open nothing; their rows only say when someone logged in."""
+    return db.session.execute(delete(ApiToken).where(
+        ApiToken.expires_at.is_not(None), ApiToken.expires_at <= clock.now())).rowcount
