@@ -113,6 +113,7 @@ def app(database_url, tmp_path):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "CASEWORK_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "CASEWORK_AUDIT_KEY_FILE": str(tmp_path / "audit-signing.key"),
         "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.db'}",
         # Hashing stays real, only cheaper: many tests make many users.
         "CASEWORK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

@@ -20,6 +20,12 @@ def beat_schedule(config) -> dict:
             "task": "workers.tasks.housekeeping",
             "schedule": crontab(hour=3, minute=17),
         },
+        # A signed checkpoint of every case history's head, that audit verify holds them to.
+        "audit-checkpoint": {
+            "task": "workers.tasks.sign_audit_checkpoint",
+            "schedule": crontab(hour=config["CASEWORK_CHECKPOINT_HOUR"],
+                                minute=config["CASEWORK_CHECKPOINT_MINUTE"]),
+        },
         "morning-digest": {
             "task": "workers.tasks.send_digests",
             "schedule": crontab(hour=config["CASEWORK_DIGEST_HOUR"],

@@ -1,7 +1,8 @@
 """The hash-chained case history.
 
 Each event's hash covers its own content and the previous event's hash, so altering, removing
-or reordering any row breaks the chain from that row on. ``verify_all`` recomputes every chain.
+or reordering any row breaks the chain from that row on. ``recompute_chains`` checks every
+chain, and ``checkpoints`` holds them to a signed record of their heads.
 """
 from __future__ import annotations
 
@@ -101,8 +102,25 @@ def _check_chain(events: Iterable[CaseEvent]) -> tuple[int, str] | None:
     return None
 
 
-def verify_all(batch_size: int = 500) -> Iterator[ChainBreak]:
-    """Recomputes every case's chain, a batch of cases at a time, and yields each break."""
+@dataclass
+class Chain:
+    """One case's history as recomputed: the hash of each event by its sequence number, and
+    the first break found in it, if any."""
+    case_id: int
+    ref: str
+    hashes: dict[int, str]
+    broken: ChainBreak | None
+
+    @property
+    def head(self) -> tuple[int, str] | None:
+        if not self.hashes:
+            return None
+        seq = max(self.hashes)
+        return seq, self.hashes[seq]
+
+
+def recompute_chains(batch_size: int = 500) -> Iterator[Chain]:
+    """Recomputes every case's chain, a batch of cases at a time."""
     last_id = 0
     while True:
         cases = db.session.execute(select(Case.id, Case.ref, Case.state).where(Case.id > last_id)
@@ -117,15 +135,16 @@ def verify_all(batch_size: int = 500) -> Iterator[ChainBreak]:
             by_case[event.case_id].append(event)
         for case_id, ref, state in cases:
             chain = by_case[case_id]
+            hashes = {event.seq: event.hash for event in chain}
+            broken = None
             if not chain:
-                yield ChainBreak(case_id, ref, 0, "the case has no history")
-                continue
-            broken = _check_chain(chain)
-            if broken:
-                yield ChainBreak(case_id, ref, broken[0], broken[1])
+                broken = ChainBreak(case_id, ref, 0, "the case has no history")
+            elif found := _check_chain(chain):
+                broken = ChainBreak(case_id, ref, found[0], found[1])
             elif chain[-1].to_state != state.value:
-                yield ChainBreak(case_id, ref, chain[-1].seq,
-                                 f"the case is {state.value} but its history ends in "
-                                 f"{chain[-1].to_state}")
+                broken = ChainBreak(case_id, ref, chain[-1].seq,
+                                    f"the case is {state.value} but its history ends in "
+                                    f"{chain[-1].to_state}")
+            yield Chain(case_id, ref, hashes, broken)
         db.session.expunge_all()
         last_id = ids[-1]
