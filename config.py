@@ -62,9 +62,24 @@ class Config:
 
     # API tokens issued at login expire this many days after issue.
     CASEWORK_TOKEN_DAYS = _int("CASEWORK_TOKEN_DAYS", 30)
-    # Failed logins for one username within LOGIN_WINDOW minutes before answering 429.
-    CASEWORK_LOGIN_MAX_FAILURES = _int("CASEWORK_LOGIN_MAX_FAILURES", 10)
+    # Failed logins let through per (username, client address), and per client address over
+    # all usernames, before that address waits (429); limits in Flask-Limiter's notation.
+    CASEWORK_LOGIN_LIMIT = os.environ.get("CASEWORK_LOGIN_LIMIT", "5 per minute")
+    CASEWORK_LOGIN_ADDRESS_LIMIT = os.environ.get("CASEWORK_LOGIN_ADDRESS_LIMIT",
+                                                  "30 per 10 minutes")
+    # Where those counts are kept: memory (each web process its own) or, in production,
+    # Redis (redis://host:6379/1) so that every process counts together.
+    RATELIMIT_STORAGE_URI = os.environ.get("CASEWORK_RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # If the counter store is down, logins go on unthrottled rather than failing.
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A user is told (inbox) when its account saw this many failed logins, from anywhere,
+    # within LOGIN_WINDOW minutes.
+    CASEWORK_LOGIN_NOTICE_FAILURES = _int("CASEWORK_LOGIN_NOTICE_FAILURES", 10)
     CASEWORK_LOGIN_WINDOW_MINUTES = _int("CASEWORK_LOGIN_WINDOW_MINUTES", 15)
+    # Proxies in front that set X-Forwarded-For/-Proto (1 behind nginx): without this every
+    # client would share the proxy's address, and its login limit.
+    CASEWORK_PROXY_COUNT = _int("CASEWORK_PROXY_COUNT", 0)
 
     # The Ed25519 key that signs the daily checkpoint of every case history (made on first
     # use, owner-only). Keep it off the database server: whoever can write both could forge.

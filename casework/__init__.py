@@ -27,6 +27,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             parents=True, exist_ok=True)
 
     db.init_app(app)
+    from casework.accounts.throttle import limiter
+    limiter.init_app(app)
+    if app.config["CASEWORK_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["CASEWORK_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     _import_models()
     _configure_sqlite(app)

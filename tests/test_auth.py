@@ -1,4 +1,5 @@
-"""Authentication (spec sections 8 and 9): login, bearer tokens, logout, throttling, /me."""
+"""Authentication (spec sections 8 and 9): login, bearer tokens, logout, /me (throttling:
+test_login_throttling.py)."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from casework import clock
-from casework.accounts.models import ApiToken, LoginFailure, Role, User
+from casework.accounts.models import ApiToken, Role, User
 from casework.accounts.operations import create_user, hash_token
 from casework.extensions import db
 from tests.support import PASSWORD
@@ -185,51 +186,6 @@ def test_logout_revokes_the_token(client, make):
     assert client.post("/api/v1/auth/logout", headers=bearer(first)).status_code == 401
     # Only that token: the user's other session goes on.
     assert client.get("/api/v1/me", headers=bearer(second)).status_code == 200
-
-
-# Throttling ---------------------------------------------------------------------------------
-
-@pytest.fixture
-def max_failures(app) -> int:
-    app.config["CASEWORK_LOGIN_MAX_FAILURES"] = 3
-    return 3
-
-
-def test_too_many_failures_lock_the_username_even_with_the_right_password(client, make,
-                                                                         max_failures):
-    make.user("officer", username="officer-qian")
-    for _ in range(max_failures):
-        assert login(client, "officer-qian", "wrong-password").status_code == 401
-    r = login(client, "officer-qian")
-    assert r.status_code == 429
-    assert r.get_json()["error"]["code"] == "too_many_requests"
-    assert "token" not in r.get_json()
-
-
-def test_failures_of_another_username_do_not_count(client, make, max_failures):
-    make.user("officer", username="officer-zhou")
-    make.user("officer", username="officer-wu")
-    for _ in range(max_failures):
-        login(client, "officer-wu", "wrong-password")
-    assert login(client, "officer-wu").status_code == 429
-    assert login(client, "officer-zhou").status_code == 200
-
-
-def test_failures_below_the_limit_still_let_the_right_password_in(client, make, max_failures):
-    make.user("officer", username="officer-zheng")
-    for _ in range(max_failures - 1):
-        login(client, "officer-zheng", "wrong-password")
-    assert login(client, "officer-zheng").status_code == 200
-
-
-def test_failures_older_than_the_window_do_not_count(app, client, make, max_failures):
-    make.user("officer", username="officer-feng")
-    for _ in range(max_failures):
-        login(client, "officer-feng", "wrong-password")
-    window = app.config["CASEWORK_LOGIN_WINDOW_MINUTES"]
-    db.session.execute(update(LoginFailure).values(at=clock.now() - timedelta(minutes=window + 1)))
-    db.session.commit()
-    assert login(client, "officer-feng").status_code == 200
 
 
 # The current user and companies ---------------------------------------------------------------

@@ -1,14 +1,15 @@
 """``/api/v1/auth``, ``/api/v1/me`` and ``/api/v1/companies``."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from sqlalchemy import select
 
 from casework.accounts import operations
 from casework.accounts.auth import bearer_token, current_user, public, roles_required
 from casework.accounts.models import Company, Role
 from casework.accounts.schemas import LoginRequest, company_dict, user_dict
-from casework.common.errors import TooManyRequests, Unauthorized
+from casework.accounts.throttle import login_throttled
+from casework.common.errors import Unauthorized
 from casework.common.requests import json_body
 from casework.extensions import db
 
@@ -17,13 +18,12 @@ bp = Blueprint("accounts", __name__)
 
 @bp.post("/auth/login")
 @public
+@login_throttled
 def login():
     body = json_body(LoginRequest)
-    if operations.recent_login_failures(body.username) >= current_app.config["CASEWORK_LOGIN_MAX_FAILURES"]:
-        raise TooManyRequests("Too many failed logins for this user; wait a few minutes.")
     user = operations.check_credentials(body.username, body.password)
     if user is None:
-        # Kept even though the request fails: the count is what slows down password guessing.
+        # Kept even though the request fails: the owner is told when failures pile up.
         operations.record_login_failure(body.username)
         db.session.commit()
         raise Unauthorized("Wrong username or password.")

@@ -12,6 +12,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from casework import clock
 from casework.accounts.models import ApiToken, Company, LoginFailure, Role, User
 from casework.extensions import db
+from casework.notifications.models import NotificationKind
+from casework.notifications.operations import notify_users
 from casework.places.models import Zone
 
 # Compared against when the username is unknown, so that a wrong username and a wrong
@@ -73,7 +75,19 @@ def check_credentials(username: str, password: str) -> User | None:
 
 
 def record_login_failure(username: str) -> None:
+    """Counts a failed login for ``username``; the account's owner is told in its inbox the
+    moment failures within the window reach CASEWORK_LOGIN_NOTICE_FAILURES (once, not again
+    for each failure after)."""
     db.session.add(LoginFailure(username=username[:80]))
+    db.session.flush()
+    failures = recent_login_failures(username[:80])
+    if failures != current_app.config["CASEWORK_LOGIN_NOTICE_FAILURES"]:
+        return
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is not None:
+        notify_users([user], NotificationKind.LOGIN_FAILURES,
+                     {"failures": failures,
+                      "minutes": current_app.config["CASEWORK_LOGIN_WINDOW_MINUTES"]})
 
 
 def clear_login_failures(username: str) -> None:

@@ -32,6 +32,7 @@ class NotificationKind(str, enum.Enum):
     ESCALATION = "escalation"
     SECOND_ESCALATION = "second_escalation"
     DIGEST = "digest"
+    LOGIN_FAILURES = "login_failures"
 
 
 class Notification(db.Model):
