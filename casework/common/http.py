@@ -40,15 +40,15 @@ class IdConverter(IntegerConverter):
 
 
 def secure_headers(response: Response) -> Response:
-    """Headers every response carries. A page that sets its own Content-Security-Policy keeps
-    it; anything else gets the API's, which allows nothing."""
+    """Headers every response of the API and the server itself carries. Pages (HTML) set
+    their own policy in the web layer, which runs after this and keeps what is set here."""
     headers = response.headers
     headers["X-Content-Type-Options"] = "nosniff"
+    if response.mimetype == "text/html":
+        return response
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
-    if "Content-Security-Policy" not in headers:
-        headers["Content-Security-Policy"] = (
-            "frame-ancestors 'none'" if response.mimetype == "text/html" else API_POLICY)
+    headers.setdefault("Content-Security-Policy", API_POLICY)
     if request.path.startswith("/api/"):
         # Cases, owners and evidence: nothing of the API may stay in a shared or browser cache.
         headers["Cache-Control"] = "no-store"
