@@ -1,7 +1,7 @@
 """Signed checkpoints of every case history's head.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-26 19:40:00
 
 """
@@ -13,7 +13,7 @@ import casework.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
