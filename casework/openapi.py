@@ -23,6 +23,11 @@ from casework.places.schemas import CompoundCreate, ZoneCreate
 from casework.workorders.lifecycle import BY_NAME as WORKORDER_TRIGGERS
 from casework.workorders.models import WorkOrderKind, WorkOrderState
 from casework.workorders.schemas import WorkOrderCreate, WorkOrderTransition
+# The admin's endpoints (users, companies, renaming places).
+from casework.accounts.schemas import (CompanyAccount, CompanyCreate, CompanyPatch,  # noqa: I001
+                                       CompanyWithSecret, UserAccount, UserAccountPage,
+                                       UserCreate, UserPatch)
+from casework.places.schemas import CompoundPatch, ZonePatch  # noqa: I001
 
 bp = Blueprint("openapi", __name__)
 
@@ -205,8 +210,59 @@ def _paths() -> dict:
         "/api/v1/auth/logout": {"post": _op("Revoke the calling token", "200",
                                             _obj({"logged_out": BOOL}), errors="401")},
         "/api/v1/me": {"get": _op("The current user", "200", _ref("User"), errors="401")},
-        "/api/v1/companies": {"get": _op("List property companies", "200", _list_of("Company"),
-                                         errors="401 403")},
+        "/api/v1/companies": {
+            "get": _op("List property companies", "200", _list_of("Company"), errors="401 403"),
+            "post": _op("Add a property company (admin); the answer carries its webhook signing "
+                        "secret, the only time it is shown", "201", _ref("CompanyWithSecret"),
+                        body="CompanyCreate", errors="400 401 403 409 415 422", idempotent=True),
+        },
+        "/api/v1/users": {
+            "get": _op("Users, by username (admin)", "200", _ref("UserAccountPage"),
+                       params=[_query("role", {"type": "string",
+                                               "enum": ["admin", "supervisor", "officer",
+                                                        "company"]}),
+                               _query("zone", INT, "Zone id"), _query("company", INT),
+                               _query("active", BOOL),
+                               _query("q", STR, "Search in username, display name, email")]
+                       + PAGING, errors="401 403 422"),
+            "post": _op("Create a user with its zones or company (admin)", "201",
+                        _ref("UserAccount"), body="UserCreate",
+                        errors="400 401 403 409 415 422", idempotent=True),
+        },
+        "/api/v1/users/{user_id}": {
+            "get": _op("One user (admin)", "200", _ref("UserAccount"),
+                       params=[_path_id("user_id")], errors="401 403 404"),
+            "patch": _op("Change a user: name, email, language, role, zones or company, "
+                         "deactivate or activate, reset the password (admin). Deactivating or "
+                         "resetting the password revokes the user's API tokens.", "200",
+                         _ref("UserAccount"), params=[_path_id("user_id")], body="UserPatch",
+                         errors="400 401 403 404 415 422", idempotent=True),
+        },
+        "/api/v1/companies/{company_id}": {
+            "get": _op("One company with its webhook address (admin); the secret is never "
+                       "shown", "200", _ref("CompanyAccount"), params=[_path_id("company_id")],
+                       errors="401 403 404"),
+            "patch": _op("Change a company's name, contact or webhook address (admin)", "200",
+                         _ref("CompanyAccount"), params=[_path_id("company_id")],
+                         body="CompanyPatch", errors="400 401 403 404 409 415 422",
+                         idempotent=True),
+        },
+        "/api/v1/companies/{company_id}/secret": {
+            "post": _op("Replace the company's webhook signing secret; the answer is the only "
+                        "time the new secret is shown (admin)", "200", _ref("CompanyWithSecret"),
+                        params=[_path_id("company_id")], errors="401 403 404",
+                        idempotent=True),
+        },
+        "/api/v1/zones/{zone_id}": {
+            "patch": _op("Rename a zone (admin)", "200", _ref("Zone"), params=[_path_id("zone_id")],
+                         body="ZonePatch", errors="400 401 403 404 415 422", idempotent=True),
+        },
+        "/api/v1/compounds/{compound_id}": {
+            "patch": _op("Rename a compound or correct its address (admin)", "200",
+                         _ref("Compound"), params=[_path_id("compound_id")],
+                         body="CompoundPatch", errors="400 401 403 404 409 415 422",
+                         idempotent=True),
+        },
         "/api/v1/zones": {
             "get": _op("Zones visible to the user", "200", _list_of("Zone"), errors="401 403"),
             "post": _op("Create a zone (admin)", "201", _ref("Zone"), body="ZoneCreate",
@@ -346,9 +402,15 @@ def _paths() -> dict:
     }
 
 
+# The admin's endpoints' bodies and answers, declared as pydantic models.
+ADMINISTRATION_MODELS: tuple[type[BaseModel], ...] = (
+    UserCreate, UserPatch, CompanyCreate, CompanyPatch, ZonePatch, CompoundPatch, UserAccount,
+    UserAccountPage, CompanyAccount, CompanyWithSecret)
+
+
 def openapi_document() -> dict:
     schemas = dict(RESPONSE_SCHEMAS)
-    for model in REQUEST_MODELS + RESPONSE_MODELS:
+    for model in REQUEST_MODELS + RESPONSE_MODELS + ADMINISTRATION_MODELS:
         definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(definition.pop("$defs", {}))
         schemas[model.__name__] = definition

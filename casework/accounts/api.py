@@ -15,6 +15,11 @@ from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
+# The admin's endpoints (users, companies) are in their own module, under this blueprint.
+from casework.accounts.admin_api import bp as administration  # noqa: E402
+
+bp.register_blueprint(administration)
+
 
 @bp.post("/auth/login")
 @public

@@ -88,6 +88,11 @@ class User(db.Model):
     def sees_personal_data(self) -> bool:
         return self.role in (Role.OFFICER, Role.SUPERVISOR)
 
+    @property
+    def can_administer(self) -> bool:
+        """Admins, and only while active, manage users, companies, zones and compounds."""
+        return self.role is Role.ADMIN and self.active
+
 
 class ApiToken(db.Model):
     """A bearer token; only its SHA-256 is stored, so a leaked table grants nothing."""

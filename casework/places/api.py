@@ -12,7 +12,8 @@ from casework.extensions import db
 from casework.places import operations
 from casework.places.models import Compound
 from casework.places.queries import visible_compounds, visible_zones
-from casework.places.schemas import CompoundCreate, CompoundQuery, ZoneCreate
+from casework.places.schemas import (CompoundCreate, CompoundPatch, CompoundQuery, ZoneCreate,
+                                     ZonePatch)
 
 bp = Blueprint("places", __name__)
 SEES_PLACES = (Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
@@ -49,3 +50,18 @@ def list_compounds():
 def create_compound():
     body = json_body(CompoundCreate)
     return operations.create_compound(body.zone_id, body.name, body.address).to_dict(), 201
+
+
+@bp.patch("/zones/<int:zone_id>")
+@idempotent
+def update_zone(zone_id: int):
+    body = json_body(ZonePatch)
+    return operations.rename_zone(current_user(), zone_id, body.name).to_dict()
+
+
+@bp.patch("/compounds/<int:compound_id>")
+@idempotent
+def update_compound(compound_id: int):
+    body = json_body(CompoundPatch)
+    changes = body.model_dump(exclude_unset=True)
+    return operations.edit_compound(current_user(), compound_id, changes).to_dict()

@@ -1,9 +1,13 @@
 """Creating zones and compounds (admin work)."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
-from casework.common.errors import Conflict, ValidationFailed, problem
+from casework.accounts.models import User
+from casework.accounts.queries import require_administrator
+from casework.common.errors import Conflict, NotFound, ValidationFailed, problem
 from casework.extensions import db
 from casework.places.models import Compound, Zone
 
@@ -31,5 +35,42 @@ def create_compound(zone_id: int, name: str, address: str = "") -> Compound:
         raise Conflict(f"The zone already has a compound named {name!r}.", code="duplicate")
     compound = Compound(zone_id=zone_id, name=name, address=address)
     db.session.add(compound)
+    db.session.flush()
+    return compound
+
+
+def rename_zone(actor: User, zone_id: int, name: str) -> Zone:
+    """An admin renames a zone; its code, which other records and imports name, stays."""
+    require_administrator(actor)
+    zone = db.session.get(Zone, zone_id)
+    if zone is None:
+        raise NotFound("No such zone.")
+    zone.name = name
+    db.session.flush()
+    return zone
+
+
+def edit_compound(actor: User, compound_id: int, changes: dict[str, Any]) -> Compound:
+    """An admin renames a compound or corrects its address; it stays in its zone, with its
+    cases."""
+    require_administrator(actor)
+    compound = db.session.get(Compound, compound_id)
+    if compound is None:
+        raise NotFound("No such compound.")
+    if not changes:
+        raise ValidationFailed("Nothing to change.",
+                               [problem(None, "not_empty", "Send at least one field to change.")])
+    nulls = [problem(field, "not_null", "This field cannot be null.")
+             for field in ("name", "address") if field in changes and changes[field] is None]
+    if nulls:
+        raise ValidationFailed("The compound cannot be changed.", nulls)
+    name = changes.get("name", compound.name)
+    duplicate = select(Compound.id).where(Compound.zone_id == compound.zone_id,
+                                          Compound.name == name, Compound.id != compound.id)
+    if db.session.scalar(duplicate) is not None:
+        raise Conflict(f"The zone already has a compound named {name!r}.", code="duplicate")
+    for field in ("name", "address"):
+        if field in changes:
+            setattr(compound, field, changes[field])
     db.session.flush()
     return compound

@@ -19,3 +19,14 @@ class CompoundCreate(Strict):
 class CompoundQuery(PageArgs):
     zone_id: int | None = Field(None, ge=1)
     per_page: int = Field(100, ge=1, le=200)
+
+
+class ZonePatch(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CompoundPatch(Strict):
+    """Only the fields sent change; neither may be null (the operation refuses it)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    address: str | None = Field(None, max_length=300)
