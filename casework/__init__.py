@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,9 +40,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from casework.tasking import celery_init_app
     celery_init_app(app)
 
-    from casework.common.errors import register_error_handlers
+    from casework import settings
+    settings.install(lambda: current_app.config)
+
     from casework.common.http import IdConverter, secure_headers
     from casework.common.requests import limit_body_size
+    from casework.common.responses import register_error_handlers
     register_error_handlers(app)
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.before_request(limit_body_size)
@@ -62,7 +65,8 @@ def _import_models() -> None:
     from casework.accounts import models as _accounts  # noqa: F401
     from casework.cases import checkpoints as _checkpoints  # noqa: F401
     from casework.cases import models as _cases  # noqa: F401
-    from casework.common import idempotency as _idempotency  # noqa: F401
+    from casework.common import models as _common  # noqa: F401
+    from casework.deadlines import models as _deadlines  # noqa: F401
     from casework.evidence import models as _evidence  # noqa: F401
     from casework.exports import models as _exports  # noqa: F401
     from casework.notifications import models as _notifications  # noqa: F401
@@ -119,12 +123,13 @@ def _register_blueprints(app: Flask) -> None:
     from casework.notifications.api import bp as notifications_bp
     from casework.openapi import bp as openapi_bp
     from casework.places.api import bp as places_bp
+    from casework.workflow import bp as workflow_bp
     from casework.workorders.api import bp as workorders_bp
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.before_request(authenticate_request)
     for child in (accounts_bp, places_bp, cases_bp, evidence_bp, workorders_bp,
-                  notifications_bp, exports_bp, imports_bp, dossier_bp,
+                  notifications_bp, exports_bp, imports_bp, dossier_bp, workflow_bp,
                   openapi_bp):
         api.register_blueprint(child)
     app.register_blueprint(api)
@@ -134,33 +139,28 @@ def _register_blueprints(app: Flask) -> None:
 def _commit_or_roll_back(response: Response) -> Response:
     """The one commit point of a request: commit what a successful request changed, roll back
     everything else. A conflict found only at commit still answers 409, never 500."""
-    from casework.common.errors import error_response, stale_version_error
+    from casework.common.errors import stale_version_error
     from casework.common.idempotency import replay_after_race
+    from casework.common.responses import conflict_response, error_as_response
+    from casework.notifications.operations import take_outbox_written
 
+    outbox_written = take_outbox_written(db.session)
     if response.status_code >= 400:
         db.session.rollback()
         return response
     try:
         db.session.commit()
-        if g.pop("casework_outbox_written", False):
+        if outbox_written:
             from casework.tasking import ring_doorbell
             ring_doorbell(current_app._get_current_object())
     except StaleDataError:
         db.session.rollback()
-        err = stale_version_error()
-        return _as_response(error_response(err.status, err.code, err.message))
+        return error_as_response(stale_version_error())
     except IntegrityError:
         db.session.rollback()
         replayed = replay_after_race()
         if replayed is not None:
             return replayed
         log.warning("integrity conflict at commit on %s %s", request.method, request.path)
-        return _as_response(error_response(409, "conflict",
-                                           "The change conflicts with another one; try again."))
+        return conflict_response()
     return response
-
-
-def _as_response(result) -> Response:
-    body, status = result
-    body.status_code = status
-    return body

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from casework.settings import setting
 
 _frozen: ContextVar[datetime | None] = ContextVar("casework_frozen_now", default=None)
 
@@ -30,7 +30,7 @@ def frozen(at: datetime) -> Iterator[None]:
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["CASEWORK_TIMEZONE"])
+    return ZoneInfo(setting("CASEWORK_TIMEZONE"))
 
 
 def local_today() -> date:

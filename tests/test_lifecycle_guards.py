@@ -333,3 +333,39 @@ def test_allowed_triggers_depend_on_the_users_role(d):
     assert allowed(d.supervisor, identified) == ["dismiss", "verify_ownership"]
     assert allowed(d.officer, negotiated) == ["demolish", "dispute"]
     assert allowed(d.supervisor, negotiated) == ["approve_enforcement", "demolish", "dispute"]
+
+
+# what the declaration says, the API does --------------------------------------------------
+
+def test_the_workflow_marks_final_exactly_the_states_a_case_cannot_be_edited_in(d):
+    document = d.as_(d.officer).get("/api/v1/workflow").get_json()
+    final = {s["name"] for s in document["states"] if s["final"]}
+    assert final == {"closed", "dismissed"}
+    assert {s["name"] for s in document["workorders"]["states"] if s["final"]} == {
+        "verified", "cancelled"}
+    closed, open_case = d.closed(), d.demolished()
+    for case_id, status in ((closed, 409), (open_case, 200)):
+        version = d.seen(case_id)[0]["version"]
+        response = d.as_(d.officer).patch(f"/api/v1/cases/{case_id}",
+                                          json={"expected_version": version, "address": "新址"})
+        assert response.status_code == status, response.get_json()
+    assert response.get_json()["address"] == "新址"
+    error = d.as_(d.officer).patch(f"/api/v1/cases/{closed}", json={
+        "expected_version": d.seen(closed)[0]["version"], "address": "新址"}).get_json()["error"]
+    assert error["code"] == "case_final"
+
+
+def test_a_configured_deadline_limit_is_the_one_the_guard_applies_and_names(app, d):
+    app.config["CASEWORK_MAX_DEADLINE_DAYS"] = 30
+    case_id = d.verified()
+    d.attach(case_id, "agreement")
+    error = d.refused(d.officer, case_id, "negotiate", 422, "guard_failed",
+                      deadline=local_day(31))
+    [failure] = error["details"]
+    assert failure["rule"] == "deadline_within_limit"
+    assert "30 days" in failure["message"] and "90" not in failure["message"]
+    triggers = {t["name"]: t for t in
+                d.as_(d.officer).get("/api/v1/workflow").get_json()["triggers"]}
+    limit = {g["rule"]: g["message"] for g in triggers["negotiate"]["guards"]}
+    assert limit["deadline_within_limit"] == failure["message"]
+    assert d.fire(d.officer, case_id, "negotiate", deadline=local_day(30))["state"] == "negotiated"

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from casework.extensions import db
-from casework.notifications.models import Alert, Channel, Notification
+from casework.deadlines.models import Alert
+from casework.notifications.models import Channel, Notification
 from tests.servers import CeleryWorker, wait_until
 
 MACHINE_REDIS = os.environ.get("CASEWORK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

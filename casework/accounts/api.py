@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from sqlalchemy import select
 
-from casework.accounts import operations
-from casework.accounts.auth import bearer_token, current_user, public, roles_required
-from casework.accounts.models import Company, Role
+from casework.accounts import operations, queries
+from casework.accounts.auth import bearer_token, current_user, public
 from casework.accounts.schemas import LoginRequest, company_dict, user_dict
 from casework.accounts.throttle import login_throttled
 from casework.common.errors import Unauthorized
@@ -49,7 +47,5 @@ def me():
 
 
 @bp.get("/companies")
-@roles_required(Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
 def list_companies():
-    companies = db.session.scalars(select(Company).order_by(Company.name))
-    return {"items": [company_dict(c) for c in companies]}
+    return {"items": [company_dict(c) for c in queries.companies(current_user())]}

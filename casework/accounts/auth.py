@@ -8,7 +8,9 @@ from flask import g, request
 
 from casework.accounts.models import Role, User
 from casework.accounts.operations import user_for_token
-from casework.common.errors import Forbidden, Unauthorized
+from casework.common import policy
+from casework.common.errors import Unauthorized
+from casework.common.requests import current_user
 
 
 def public(view: Callable) -> Callable:
@@ -44,15 +46,9 @@ def _view_function():
     return current_app.view_functions.get(request.endpoint)
 
 
-def current_user() -> User:
-    return g.user
-
-
 def require_role(*roles: Role) -> User:
     user = current_user()
-    if user.role not in roles:
-        raise Forbidden(f"This needs the role {' or '.join(r.value for r in roles)}.",
-                        {"roles": [r.value for r in roles]})
+    policy.require_role(user, *roles)
     return user
 
 

@@ -1,27 +1,18 @@
-"""Users, their roles and zones, property companies and API tokens."""
+"""Users, their roles and zones, property companies and API tokens.
+
+``Role`` is declared in ``casework.common.roles`` (every domain's rules name roles) and is
+importable from here as before."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework import clock
+from casework.common.roles import Role
 from casework.common.types import StrEnumType, UtcDateTime
 from casework.extensions import db
-
-
-class Role(str, enum.Enum):
-    ADMIN = "admin"
-    SUPERVISOR = "supervisor"
-    OFFICER = "officer"
-    COMPANY = "company"
-
-    @property
-    def title(self) -> str:
-        return {"admin": "系统管理员", "supervisor": "指挥部", "officer": "执法人员",
-                "company": "物业公司"}[self.value]
 
 
 user_zones = Table(

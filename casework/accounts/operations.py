@@ -6,7 +6,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +17,7 @@ from casework.extensions import db
 from casework.notifications.models import NotificationKind
 from casework.notifications.operations import notify_users
 from casework.places.models import Zone
+from casework.settings import setting
 
 # Compared against when the username is unknown, so that a wrong username and a wrong
 # password take the same time.
@@ -221,7 +221,7 @@ def rotate_webhook_secret(actor: User, company_id: int) -> tuple[Company, str]:
 
 
 def _hash(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["CASEWORK_PASSWORD_HASH_METHOD"])
+    return generate_password_hash(password, method=setting("CASEWORK_PASSWORD_HASH_METHOD"))
 
 
 def set_password(user: User, password: str) -> None:
@@ -229,7 +229,7 @@ def set_password(user: User, password: str) -> None:
 
 
 def recent_login_failures(username: str) -> int:
-    window = timedelta(minutes=current_app.config["CASEWORK_LOGIN_WINDOW_MINUTES"])
+    window = timedelta(minutes=setting("CASEWORK_LOGIN_WINDOW_MINUTES"))
     return db.session.scalar(
         select(func.count()).select_from(LoginFailure)
         .where(LoginFailure.username == username, LoginFailure.at > clock.now() - window)
@@ -251,13 +251,13 @@ def record_login_failure(username: str) -> None:
     db.session.add(LoginFailure(username=username[:80]))
     db.session.flush()
     failures = recent_login_failures(username[:80])
-    if failures != current_app.config["CASEWORK_LOGIN_NOTICE_FAILURES"]:
+    if failures != setting("CASEWORK_LOGIN_NOTICE_FAILURES"):
         return
     user = db.session.scalar(select(User).where(User.username == username))
     if user is not None:
         notify_users([user], NotificationKind.LOGIN_FAILURES,
                      {"failures": failures,
-                      "minutes": current_app.config["CASEWORK_LOGIN_WINDOW_MINUTES"]})
+                      "minutes": setting("CASEWORK_LOGIN_WINDOW_MINUTES")})
 
 
 def clear_login_failures(username: str) -> None:
@@ -267,7 +267,7 @@ def clear_login_failures(username: str) -> None:
 def issue_token(user: User) -> str:
     """A new bearer token for ``user``; the plain token is returned once and never stored."""
     token = secrets.token_urlsafe(32)
-    days = current_app.config["CASEWORK_TOKEN_DAYS"]
+    days = setting("CASEWORK_TOKEN_DAYS")
     db.session.add(ApiToken(user=user, token_hash=hash_token(token),
                             expires_at=clock.now() + timedelta(days=days) if days else None))
     db.session.flush()
@@ -287,7 +287,7 @@ def revoke_token(token: str) -> None:
 
 def purge_login_failures() -> int:
     """Failed logins older than the throttling window count for nothing any more."""
-    window = timedelta(minutes=current_app.config["CASEWORK_LOGIN_WINDOW_MINUTES"])
+    window = timedelta(minutes=setting("CASEWORK_LOGIN_WINDOW_MINUTES"))
     return db.session.execute(delete(LoginFailure).where(
         LoginFailure.at < clock.now() - window)).rowcount
 

@@ -1,19 +1,17 @@
-"""Reading users and companies as an admin manages them."""
+"""Reading users and companies: as an admin manages them, who is listed, who is told."""
 from __future__ import annotations
 
 import re
 
 from sqlalchemy import Select, or_, select
 
-from casework.accounts.models import Company, User, user_zones
-from casework.common.errors import Forbidden, NotFound
+from casework.accounts import policies
+from casework.accounts.models import Company, Role, User, user_zones
+from casework.common.errors import NotFound
+from casework.common.policy import require_administrator, require_role
 from casework.extensions import db
 
-
-def require_administrator(actor: User) -> None:
-    """The policy of every administration operation and read: only an active admin may."""
-    if not actor.can_administer:
-        raise Forbidden("Only admins manage users, companies and places.", {"roles": ["admin"]})
+__all__ = ["require_administrator"]  # importable from here, as the admin operations do
 
 
 def filtered_users(actor: User, *, role=None, zone: int | None = None,
@@ -57,3 +55,21 @@ def get_company(actor: User, company_id: int) -> Company:
 
 def all_companies() -> Select:
     return select(Company).order_by(Company.name)
+
+
+def companies(user: User) -> list[Company]:
+    require_role(user, *policies.SEE_COMPANIES)
+    return list(db.session.scalars(select(Company).order_by(Company.name)))
+
+
+def zone_supervisors(zone_id: int) -> list[User]:
+    """The supervisors of a zone; when a zone has none, the district's supervisors (those
+    attached to no zone), so that an escalation always reaches someone."""
+    in_zone = list(db.session.scalars(
+        select(User).join(user_zones, user_zones.c.user_id == User.id)
+        .where(user_zones.c.zone_id == zone_id, User.role == Role.SUPERVISOR,
+               User.active.is_(True)).order_by(User.id)))
+    if in_zone:
+        return in_zone
+    return [u for u in db.session.scalars(select(User).where(
+        User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)) if not u.zones]

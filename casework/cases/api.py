@@ -1,22 +1,21 @@
-"""``/api/v1/cases``: create, list, read, edit, fire triggers, read the history."""
+"""``/api/v1/cases``: create, list, read, edit, fire triggers, read the history.
+
+The lifecycle itself is served by ``casework.workflow``."""
 from __future__ import annotations
 
 from flask import Blueprint, request
-from sqlalchemy import select
 
 from casework.accounts.auth import current_user
-from casework.cases import lifecycle, operations
-from casework.cases.models import Case, CaseEvent
-from casework.cases.queries import allowed_triggers, filtered_cases, get_visible_case
+from casework.cases import operations
+from casework.cases.models import Case
+from casework.cases.queries import allowed_triggers, case_events, filtered_cases, get_visible_case
 from casework.cases.schemas import (READ_ONLY_FIELDS, CaseCreate, CasePatch, CaseQuery,
                                     TransitionRequest, case_dict, event_dict)
-from casework.common.errors import Forbidden, ValidationFailed, problem
+from casework.common.errors import ValidationFailed, problem
 from casework.common.idempotency import idempotent
 from casework.common.paging import paginate
 from casework.common.requests import json_object, query_args, validate
-from casework.accounts.models import Role
 from casework.exports import api as exports
-from casework.extensions import db
 
 bp = Blueprint("cases", __name__)
 
@@ -37,8 +36,6 @@ def create_case():
 @bp.get("/cases")
 def list_cases():
     user = current_user()
-    if user.role is Role.COMPANY:
-        raise Forbidden("Company users see work orders, not cases.")
     if "format" in request.args:
         return exports.cases_file(user)
     args = query_args(CaseQuery)
@@ -90,29 +87,4 @@ def list_events(case_id: int):
     case = get_visible_case(current_user(), case_id)
     if "format" in request.args:
         return exports.events_file(current_user(), case)
-    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                .order_by(CaseEvent.seq))
-    return {"items": [event_dict(e) for e in events]}
-
-
-@bp.get("/workflow")
-def workflow():
-    from flask import current_app
-
-    from casework.common import lifecycle as common
-    from casework.workorders import lifecycle as workorder_lifecycle
-    from casework.workorders.models import WorkOrderState
-
-    document = lifecycle.workflow_document(current_app.config)
-    document["workorders"] = {
-        "states": [{"name": s.value, "title": s.title, "final": s.is_finished}
-                   for s in WorkOrderState],
-        "initial": {"state": workorder_lifecycle.INITIAL_STATE.value},
-        "triggers": common.triggers_document(workorder_lifecycle.TRIGGERS, current_app.config),
-    }
-    return document
-
-
-@bp.get("/workflow/diagram.mmd")
-def workflow_diagram():
-    return lifecycle.mermaid_diagram(), 200, {"Content-Type": "text/plain; charset=utf-8"}
+    return {"items": [event_dict(e) for e in case_events(case)]}

@@ -24,7 +24,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from flask import current_app
+from casework.settings import setting
 from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,7 +50,7 @@ class AuditCheckpoint(db.Model):
 # Signing key ---------------------------------------------------------------------------------
 
 def _key_path() -> Path:
-    return Path(current_app.config["CASEWORK_AUDIT_KEY_FILE"])
+    return Path(setting("CASEWORK_AUDIT_KEY_FILE"))
 
 
 def signing_key() -> Ed25519PrivateKey:

@@ -1,9 +1,9 @@
 """The case lifecycle (spec section 3), declared once, as data.
 
-``TRIGGERS`` is the single declaration: states, who may fire each trigger, its guards, the
-fields it takes and the deadline it sets. From it come the one shared ``transitions`` machine
-that moves every case, the API's ``allowed_triggers``, the guard errors, the
-``/api/v1/workflow`` document and the mermaid diagram.
+``LIFECYCLE`` is the single declaration: states (``CaseState`` says which are final), who may
+fire each trigger, its guards, the fields it takes, the deadline it sets and who is told. From
+it come the one shared ``transitions`` machine that moves every case, the API's
+``allowed_triggers``, the guard errors, the ``/api/v1/workflow`` document and the diagram.
 """
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from datetime import date, datetime, timedelta
 from typing import Callable
 
 from casework.accounts.models import Role
-from casework.cases.models import CaseState
+from casework.cases.models import AttachmentKind, CaseState
 from casework.common import lifecycle as common
-from casework.common.lifecycle import Guard, Trigger
-from casework.evidence.models import AttachmentKind
+from casework.common.lifecycle import Deadline, Guard, Lifecycle, Notify, Trigger
 
 S = CaseState
 OFFICER_OR_SUPERVISOR = frozenset({Role.OFFICER, Role.SUPERVISOR})
@@ -56,7 +55,8 @@ DEADLINE_GIVEN = Guard("deadline_required", "A deadline date is required.",
 DEADLINE_IN_FUTURE = Guard("deadline_in_future", "The deadline must be a date after today.",
                            lambda g: g.deadline is None or g.deadline > g.today)
 DEADLINE_WITHIN_LIMIT = Guard(
-    "deadline_within_limit", "The deadline may be at most 90 days from today (configurable).",
+    "deadline_within_limit",
+    "The deadline may be at most {CASEWORK_MAX_DEADLINE_DAYS} days from today.",
     lambda g: g.deadline is None or g.deadline <= g.today + timedelta(days=g.max_deadline_days))
 DEADLINE_PASSED = Guard("deadline_passed", "The negotiated deadline has not passed yet.",
                         _deadline_passed)
@@ -65,6 +65,10 @@ NEW_DEADLINE = (DEADLINE_GIVEN, DEADLINE_IN_FUTURE, DEADLINE_WITHIN_LIMIT)
 WORKORDERS_FINISHED = Guard("workorders_finished",
                             "Every work order of the case must be verified or cancelled.",
                             lambda g: g.open_workorders == 0)
+
+TO_NEGOTIATE = Deadline.days("CASEWORK_DAYS_TO_NEGOTIATE")
+OFFICER = (Notify.officer,)
+OFFICER_AND_SUPERVISORS = (Notify.officer, Notify.supervisors)
 
 TRIGGERS: tuple[Trigger, ...] = (
     Trigger(
@@ -78,7 +82,7 @@ TRIGGERS: tuple[Trigger, ...] = (
             Guard("ownership_evidence", "An ownership_doc or notice attachment is required.",
                   _has(AttachmentKind.OWNERSHIP_DOC, AttachmentKind.NOTICE)),
         ),
-        fields=("note",), deadline="CASEWORK_DAYS_TO_NEGOTIATE", notify=("officer",),
+        fields=("note",), deadline=TO_NEGOTIATE, notify=OFFICER,
     ),
     Trigger(
         "negotiate", "协商/告知", (S.OWNERSHIP_VERIFIED,), S.NEGOTIATED, OFFICER_OR_SUPERVISOR,
@@ -88,11 +92,11 @@ TRIGGERS: tuple[Trigger, ...] = (
                   "attachment is required.",
                   _has(AttachmentKind.AGREEMENT, AttachmentKind.NOTICE)),
         ),
-        fields=("note", "deadline"), deadline="given", notify=("officer",),
+        fields=("note", "deadline"), deadline=Deadline.given, notify=OFFICER,
     ),
     Trigger(
         "approve_enforcement", "批准强制拆除", (S.NEGOTIATED,), S.NEGOTIATED, SUPERVISOR,
-        guards=(DEADLINE_PASSED,), fields=("note",), deadline="keep", notify=("officer",),
+        guards=(DEADLINE_PASSED,), fields=("note",), deadline=Deadline.keep, notify=OFFICER,
     ),
     Trigger(
         "demolish", "拆除", (S.NEGOTIATED,), S.DEMOLISHED, OFFICER_OR_SUPERVISOR,
@@ -108,8 +112,8 @@ TRIGGERS: tuple[Trigger, ...] = (
                   "Enforced demolition needs a supervisor's approve_enforcement on this case.",
                   lambda g: g.method != "enforced" or g.enforcement_approved),
         ),
-        fields=("note", "method"), deadline="CASEWORK_DAYS_TO_INSPECT",
-        notify=("officer", "supervisors"),
+        fields=("note", "method"), deadline=Deadline.days("CASEWORK_DAYS_TO_INSPECT"),
+        notify=OFFICER_AND_SUPERVISORS,
     ),
     Trigger(
         "close", "验收结案", (S.DEMOLISHED,), S.CLOSED, SUPERVISOR,
@@ -118,22 +122,22 @@ TRIGGERS: tuple[Trigger, ...] = (
                   lambda g: bool(g.note.strip())),
             WORKORDERS_FINISHED,
         ),
-        fields=("note",), deadline=None, notify=("officer",),
+        fields=("note",), notify=OFFICER,
     ),
     Trigger(
         "reopen", "重新施工", (S.DEMOLISHED, S.CLOSED), S.NEGOTIATED, SUPERVISOR,
-        guards=(NOTE_GIVEN,) + NEW_DEADLINE, fields=("note", "deadline"), deadline="given",
-        notify=("officer",),
+        guards=(NOTE_GIVEN,) + NEW_DEADLINE, fields=("note", "deadline"),
+        deadline=Deadline.given, notify=OFFICER,
     ),
     Trigger(
         "dispute", "提出争议", (S.OWNERSHIP_VERIFIED, S.NEGOTIATED), S.DISPUTED,
         OFFICER_OR_SUPERVISOR, guards=(NOTE_GIVEN,), fields=("note",),
-        deadline="CASEWORK_DAYS_TO_RESOLVE_DISPUTE", notify=("officer", "supervisors"),
+        deadline=Deadline.days("CASEWORK_DAYS_TO_RESOLVE_DISPUTE"),
+        notify=OFFICER_AND_SUPERVISORS,
     ),
     Trigger(
         "resolve_dispute", "解决争议", (S.DISPUTED,), S.OWNERSHIP_VERIFIED, SUPERVISOR,
-        guards=(NOTE_GIVEN,), fields=("note",), deadline="CASEWORK_DAYS_TO_NEGOTIATE",
-        notify=("officer",),
+        guards=(NOTE_GIVEN,), fields=("note",), deadline=TO_NEGOTIATE, notify=OFFICER,
     ),
     Trigger(
         "dismiss", "撤销(合法建筑)", (S.IDENTIFIED, S.OWNERSHIP_VERIFIED, S.DISPUTED), S.DISMISSED,
@@ -145,13 +149,17 @@ TRIGGERS: tuple[Trigger, ...] = (
                   _has(AttachmentKind.OWNERSHIP_DOC, AttachmentKind.OTHER)),
             WORKORDERS_FINISHED,
         ),
-        fields=("note",), deadline=None, notify=("officer",),
+        fields=("note",), notify=OFFICER,
     ),
 )
 
-BY_NAME: dict[str, Trigger] = {t.name: t for t in TRIGGERS}
-INITIAL_STATE = S.IDENTIFIED
-INITIAL_DEADLINE = "CASEWORK_DAYS_TO_VERIFY"
+LIFECYCLE = Lifecycle("Casework case lifecycle", "case", CaseState, S.IDENTIFIED, TRIGGERS,
+                      initial_deadline=Deadline.days("CASEWORK_DAYS_TO_VERIFY"))
+BY_NAME: dict[str, Trigger] = LIFECYCLE.by_name
+INITIAL_STATE = LIFECYCLE.initial
+# The one machine for every case (spec section 12): built once, with no model, and driven
+# with ``machine.events[name].trigger(case, guard_input=...)``.
+machine = LIFECYCLE.machine
 
 
 def failed_guards(trigger: Trigger, guard_input: GuardInput) -> list[dict[str, str]]:
@@ -159,24 +167,13 @@ def failed_guards(trigger: Trigger, guard_input: GuardInput) -> list[dict[str, s
 
 
 def triggers_from(state: CaseState) -> list[Trigger]:
-    return common.triggers_from(TRIGGERS, state)
-
-
-# The one machine for every case (spec section 12): built once, with no model, and driven
-# with ``machine.events[name].trigger(case, guard_input=...)``.
-machine = common.build_machine(CaseState, TRIGGERS, INITIAL_STATE)
+    return LIFECYCLE.triggers_from(state)
 
 
 def mermaid_diagram() -> str:
-    return common.mermaid_diagram(CaseState, TRIGGERS, INITIAL_STATE, "Casework case lifecycle")
+    return LIFECYCLE.diagram()
 
 
-def workflow_document(config) -> dict:
-    """The lifecycle as data, for ``GET /api/v1/workflow``."""
-    return {
-        "states": [{"name": s.value, "title": s.title, "final": s is S.DISMISSED}
-                   for s in CaseState],
-        "initial": {"state": INITIAL_STATE.value,
-                    "deadline": common.deadline_document(INITIAL_DEADLINE, config)},
-        "triggers": common.triggers_document(TRIGGERS, config),
-    }
+def workflow_document(config=None) -> dict:
+    """The case lifecycle as data, for ``GET /api/v1/workflow``."""
+    return LIFECYCLE.document(config)

@@ -25,6 +25,17 @@ class CaseKind(str, enum.Enum):
         return {"illegal_structure": "违建", "shed": "配建棚厦"}[self.value]
 
 
+class AttachmentKind(str, enum.Enum):
+    """What a piece of evidence is; the lifecycle's guards ask for some kinds."""
+
+    BEFORE_PHOTO = "before_photo"
+    AFTER_PHOTO = "after_photo"
+    OWNERSHIP_DOC = "ownership_doc"
+    AGREEMENT = "agreement"
+    NOTICE = "notice"
+    OTHER = "other"
+
+
 class CaseState(str, enum.Enum):
     IDENTIFIED = "identified"
     OWNERSHIP_VERIFIED = "ownership_verified"
@@ -97,6 +108,12 @@ class Case(db.Model):
     compound: Mapped[Compound] = relationship()
     officer: Mapped[User | None] = relationship(foreign_keys=[officer_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    # Read by the lifecycle's guards (``casework.cases.operations.guard_input``); written by
+    # their own domains (``evidence``, ``workorders``), which depend on cases, not the reverse.
+    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821
+        viewonly=True, order_by="Attachment.id")
+    workorders: Mapped[list["WorkOrder"]] = relationship(  # noqa: F821
+        viewonly=True, order_by="WorkOrder.id")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -5,30 +5,29 @@ or task that called it commits once.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casework import clock
 from casework.accounts.models import Role, User
-from casework.cases import lifecycle
+from casework.accounts.queries import zone_supervisors
+from casework.cases import lifecycle, policies
 from casework.cases.history import record_event, record_first_events
 from casework.cases.models import Case, CaseEvent, CaseRefCounter, CaseState
 from casework.cases.queries import allowed_triggers
 from casework.cases.schemas import PERSONAL_FIELDS
-from casework.common.errors import Conflict, Forbidden, ValidationFailed, problem
-from casework.common.lifecycle import check_version, trigger_to_fire
-from casework.evidence.models import Attachment
+from casework.common.errors import Conflict, NotFound, ValidationFailed, problem
+from casework.common.lifecycle import Firing, Notify, Trigger, check_version, fire
+from casework.common.policy import require
 from casework.extensions import db
 from casework.notifications.models import NotificationKind
-from casework.notifications.operations import notify_users, zone_supervisors
+from casework.notifications.operations import notify_users
 from casework.places.models import Compound
-from casework.workorders.models import WorkOrder, WorkOrderState
-
+from casework.settings import setting, settings
 
 
 def next_ref() -> str:
@@ -46,7 +45,7 @@ def reserve_refs(count: int) -> list[str]:
     last = db.session.execute(update(CaseRefCounter).where(CaseRefCounter.year == year)
                               .values(last=CaseRefCounter.last + count)
                               .returning(CaseRefCounter.last)).scalar_one()
-    prefix = current_app.config["CASEWORK_REF_PREFIX"]
+    prefix = setting("CASEWORK_REF_PREFIX")
     return [f"{prefix}-{year}-{number:06d}" for number in range(last - count + 1, last + 1)]
 
 
@@ -77,8 +76,8 @@ def create_cases(user: User, rows: list[dict[str, Any]]) -> list[Case]:
     """Records new cases, each in ``identified`` with the initial deadline and a first
     ``create`` event. Many at once (a survey import) cost a few batched statements, not
     five per case; one at a time is the same code."""
-    if user.role not in (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN):
-        raise Forbidden("Only officers, supervisors and admins record cases.")
+    require(policies.can_record_cases(user),
+            "Only officers, supervisors and admins record cases.")
     if not rows:
         return []
     compounds: dict[int, Compound] = {}
@@ -98,7 +97,7 @@ def create_cases(user: User, rows: list[dict[str, Any]]) -> list[Case]:
             officers.add((officer_id, compound.zone_id))
         prepared.append((compound, officer_id, fields))
     entered = clock.now()
-    due_at = entered + timedelta(days=current_app.config[lifecycle.INITIAL_DEADLINE])
+    due_at = lifecycle.LIFECYCLE.initial_deadline.due_at(None, None, entered, settings())
     values = [dict(fields, ref=ref, compound_id=compound.id, zone_id=compound.zone_id,
                    officer_id=officer_id, created_by_id=user.id, state=lifecycle.INITIAL_STATE,
                    state_entered_at=entered, due_at=due_at, version=1)
@@ -113,8 +112,8 @@ def create_cases(user: User, rows: list[dict[str, Any]]) -> list[Case]:
 
 
 def edit_case(case: Case, user: User, expected_version: int, changes: dict[str, Any]) -> Case:
-    if not user.works_cases:
-        raise Forbidden("Only officers and supervisors edit cases.")
+    _require_visible(user, case)
+    require(policies.can_edit(user, case), "Only officers and supervisors edit cases.")
     check_version(case, expected_version)
     if case.state.is_final:
         raise Conflict(f"A {case.state.value} case cannot be edited; a supervisor can reopen it.",
@@ -160,63 +159,61 @@ def _enforcement_approved(case: Case) -> bool:
 
 def guard_input(case: Case, note: str, deadline: date | None, method: str | None
                 ) -> lifecycle.GuardInput:
-    kinds = db.session.scalars(select(Attachment.kind).where(Attachment.case_id == case.id,
-                                                             Attachment.workorder_id.is_(None)))
-    open_workorders = db.session.scalar(
-        select(func.count()).select_from(WorkOrder).where(
-            WorkOrder.case_id == case.id,
-            WorkOrder.state.not_in([WorkOrderState.VERIFIED, WorkOrderState.CANCELLED])))
+    # Read afresh: files and work orders are added by other operations, maybe in this session.
+    db.session.expire(case, ["attachments", "workorders"])
+    kinds = frozenset(a.kind for a in case.attachments if a.workorder_id is None)
+    open_workorders = sum(1 for order in case.workorders if not order.state.is_final)
     return lifecycle.GuardInput(
         state=case.state, owner_name=case.owner_name, owner_unknown=case.owner_unknown,
-        due_at=case.due_at, attachment_kinds=frozenset(kinds),
+        due_at=case.due_at, attachment_kinds=kinds,
         enforcement_approved=_enforcement_approved(case), open_workorders=open_workorders,
         note=note or "",
         deadline=deadline, method=method, now=clock.now(), today=clock.local_today(),
-        max_deadline_days=current_app.config["CASEWORK_MAX_DEADLINE_DAYS"],
+        max_deadline_days=setting("CASEWORK_MAX_DEADLINE_DAYS"),
     )
+
+
+def _require_visible(user: User, case: Case) -> None:
+    """A case outside the user's zones does not exist for them (404, as the API answers)."""
+    if not policies.can_see(user, case):
+        raise NotFound("No such case.")
 
 
 def fire_trigger(case: Case, user: User, trigger_name: str, *, expected_version: int,
                  note: str = "", deadline: date | None = None, method: str | None = None
                  ) -> CaseEvent:
-    trigger = trigger_to_fire(lifecycle.BY_NAME, trigger_name, case, user, expected_version,
-                              lambda: allowed_triggers(case, user))
-    given = guard_input(case, note, deadline, method)
-    failures = lifecycle.failed_guards(trigger, given)
-    if failures:
-        raise ValidationFailed(f"{trigger.name} cannot be done yet.", failures,
-                               code="guard_failed")
-    from_state = case.state
-    moved = lifecycle.machine.events[trigger.name].trigger(case, guard_input=given)
-    if not moved:  # the machine re-checks the guards; reaching here means they changed
-        raise Conflict("The case changed while the trigger was checked; try again.")
-    if trigger.dest is not from_state:
-        case.state_entered_at = given.now
-    # Every trigger changes the case, even one that stays in its state (approve_enforcement):
-    # touching the row makes the version advance, so a client holding the old version is
-    # refused instead of acting on a case it has not seen.
-    case.updated_at = given.now
-    case.due_at = _deadline_on_entry(trigger, given, case)
-    data: dict[str, Any] = {"due_at": case.due_at.isoformat() if case.due_at else None}
-    if deadline is not None and "deadline" in trigger.fields:
-        data["deadline"] = deadline.isoformat()
-    if method is not None and "method" in trigger.fields:
-        data["method"] = method
-    event = record_event(case, trigger.name, from_state.value, user, note=note, data=data)
-    _notify(case, trigger, user, from_state, note)
-    return event
+    """Fires a lifecycle trigger on a case the caller holds locked (``get_visible_case(...,
+    for_update=True)``); returns the event written to its history."""
+    _require_visible(user, case)
+
+    def record_history(trigger: Trigger, from_state: CaseState, given) -> CaseEvent:
+        data: dict[str, Any] = {"due_at": case.due_at.isoformat() if case.due_at else None}
+        if deadline is not None and "deadline" in trigger.fields:
+            data["deadline"] = deadline.isoformat()
+        if method is not None and "method" in trigger.fields:
+            data["method"] = method
+        return record_event(case, trigger.name, from_state.value, user, note=note, data=data)
+
+    def notify(trigger: Trigger, recipients: Notify, from_state: CaseState) -> None:
+        _notify(case, trigger, user, recipients, from_state, note)
+
+    return fire(lifecycle.LIFECYCLE, case, user, trigger_name, expected_version=expected_version,
+                firing=Firing(allowed=lambda: allowed_triggers(case, user),
+                              guard_input=lambda trigger: guard_input(case, note, deadline,
+                                                                      method),
+                              record_history=record_history, notify=notify))
 
 
-def _notify(case: Case, trigger: lifecycle.Trigger, actor: User, from_state: CaseState,
-            note: str) -> None:
+def _notify(case: Case, trigger: Trigger, actor: User, recipients: Notify,
+            from_state: CaseState, note: str) -> None:
     """Tells the people the declaration names (never the one who acted), in this transaction."""
-    recipients: list[User] = []
-    if "officer" in trigger.notify and case.officer is not None:
-        recipients.append(case.officer)
-    if "supervisors" in trigger.notify:
-        recipients.extend(zone_supervisors(case.zone_id))
-    recipients = [u for u in recipients if u.id != actor.id]
-    if not recipients:
+    users: list[User] = []
+    if recipients is Notify.officer and case.officer is not None:
+        users.append(case.officer)
+    if recipients is Notify.supervisors:
+        users.extend(zone_supervisors(case.zone_id))
+    users = [u for u in users if u.id != actor.id]
+    if not users:
         return
     context = {
         "case": {"ref": case.ref, "address": case.address}, "compound": case.compound.name,
@@ -226,14 +223,4 @@ def _notify(case: Case, trigger: lifecycle.Trigger, actor: User, from_state: Cas
         "due_at": case.due_at.astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M")
         if case.due_at else None,
     }
-    notify_users(recipients, NotificationKind.TRANSITION, context, case_id=case.id)
-
-
-def _deadline_on_entry(trigger: lifecycle.Trigger, given: lifecycle.GuardInput, case: Case):
-    if trigger.deadline is None:
-        return None
-    if trigger.deadline == "keep":
-        return case.due_at
-    if trigger.deadline == "given":
-        return clock.end_of_local_day(given.deadline)
-    return given.now + timedelta(days=current_app.config[trigger.deadline])
+    notify_users(users, NotificationKind.TRANSITION, context, case_id=case.id)

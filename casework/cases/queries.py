@@ -7,14 +7,15 @@ from sqlalchemy import Select, false, or_, select
 
 from casework import clock
 from casework.accounts.models import Role, User
-from casework.cases import lifecycle
-from casework.cases.models import Case, CaseState
+from casework.cases import lifecycle, policies
+from casework.cases.models import Case, CaseEvent
 from casework.cases.schemas import CaseQuery
-from casework.common.errors import NotFound
+from casework.common.policy import require
+from casework.common.queries import one_or_404, overdue_filter
 from casework.extensions import db
 from casework.places.models import Zone
 
-FINAL_STATES = [s for s in CaseState if s.is_final]
+FINAL_STATES = sorted(lifecycle.LIFECYCLE.final)
 
 
 def visible_cases(user: User) -> Select:
@@ -27,18 +28,15 @@ def visible_cases(user: User) -> Select:
 
 
 def get_visible_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
-    query = visible_cases(user).where(Case.id == case_id)
-    if for_update:
-        # Serialises concurrent transitions of one case on PostgreSQL; the loser then sees
-        # the winner's version and is refused with 409.
-        query = query.with_for_update(of=Case).execution_options(populate_existing=True)
-    case = db.session.scalar(query)
-    if case is None:
-        raise NotFound("No such case.")
-    return case
+    """The case, or 404 when it does not exist for this user; ``for_update`` locks it for a
+    change (concurrent transitions of one case then queue, and the loser gets 409)."""
+    return one_or_404(visible_cases(user).where(Case.id == case_id), "No such case.",
+                      lock=Case if for_update else None)
 
 
 def filtered_cases(user: User, args: CaseQuery) -> Select:
+    """The case list (a company user is refused: 403, as no case id is involved)."""
+    require(policies.can_list_cases(user), "Company users see work orders, not cases.")
     query = visible_cases(user)
     if args.state:
         query = query.where(Case.state.in_(args.state))
@@ -51,8 +49,8 @@ def filtered_cases(user: User, args: CaseQuery) -> Select:
     if args.officer:
         query = query.where(Case.officer_id == args.officer)
     if args.overdue is not None:
-        late = (Case.due_at <= clock.now()) & Case.state.not_in(FINAL_STATES)
-        query = query.where(late if args.overdue else ~late | Case.due_at.is_(None))
+        query = query.where(overdue_filter(Case.due_at, Case.state.not_in(FINAL_STATES),
+                                           args.overdue, clock.now()))
     if args.q:
         # The words are searched literally: "98%" finds "98%", not every "98...".
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", args.q) + "%"
@@ -74,7 +72,13 @@ def _zone_id(zone: str) -> int | None:
 
 def allowed_triggers(case: Case, user: User) -> list[str]:
     """The triggers this user may fire from the case's state (guards are checked on firing)."""
-    return [t.name for t in lifecycle.triggers_from(case.state) if user.role in t.roles]
+    return lifecycle.LIFECYCLE.allowed(case.state, user.role)
+
+
+def case_events(case: Case) -> list[CaseEvent]:
+    """The case's history, oldest first."""
+    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                   .order_by(CaseEvent.seq)))
 
 
 def lock_case(case_id: int) -> Case:

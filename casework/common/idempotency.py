@@ -1,44 +1,30 @@
 """``Idempotency-Key`` on writes: a retried request with the same key and body gets the first
 answer again and changes nothing (officers work on poor mobile networks).
 
-The record is written in the same transaction as the change, so either both exist or neither.
+The record (``casework.common.models.IdempotencyRecord``) is written in the same transaction
+as the change, so either both exist or neither.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from datetime import datetime
 from functools import wraps
 from typing import Callable
 
 from flask import g, make_response, request
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import clock
 from casework.common.errors import ApiError, BadRequest, ValidationFailed
-from casework.common.types import UtcDateTime
+from casework.common.models import IdempotencyRecord
 from casework.extensions import db
 
 HEADER = "Idempotency-Key"
 # Visible ASCII, as the header's draft standard allows; anything else is a client bug.
 _KEY = re.compile(r"[\x21-\x7e]{1,200}")
-
-
-class IdempotencyRecord(db.Model):
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(200))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now, index=True)
 
 
 def _fingerprint() -> str:
@@ -87,10 +73,8 @@ def replay_after_race():
     try:
         return _answer_from(record, g.idempotency_fingerprint)
     except ValidationFailed as err:
-        from casework.common.errors import error_response
-        body, status = error_response(err.status, err.code, err.message, err.details)
-        body.status_code = status
-        return body
+        from casework.common.responses import error_as_response
+        return error_as_response(err)
 
 
 def idempotent(view: Callable) -> Callable:

@@ -9,13 +9,18 @@ import json
 import math
 from typing import Any, TypeVar
 
-from flask import current_app, request
+from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from casework.common.errors import ApiError, BadRequest, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def current_user() -> Any:
+    """The user the request authenticated as (``casework.accounts.auth`` puts it there)."""
+    return g.user
 
 # The API's bodies are flat objects with, at most, a list or two inside; anything deeper is
 # not a request to this API, and refusing it early keeps recursion out of later steps.
@@ -118,6 +123,23 @@ def json_object() -> dict[str, Any]:
 
 def json_body(schema: type[M]) -> M:
     return validate(schema, json_object())
+
+
+def multipart_unreadable() -> ApiError | None:
+    """Why the body is not a readable multipart upload, or None: 415 for another media type,
+    400 for a multipart body that cannot be read (no boundary, cut off in transit). Both would
+    otherwise look like an upload with no fields."""
+    if request.mimetype != "multipart/form-data":
+        if not (request.content_length or request.get_data(cache=True)):
+            return BadRequest("A multipart/form-data body with 'file' and 'kind' is required.")
+        return ApiError("Send the upload as multipart/form-data with 'file' and 'kind'.",
+                        status=415, code="unsupported_media_type")
+    if not request.mimetype_params.get("boundary"):
+        return BadRequest("The multipart/form-data Content-Type has no boundary.")
+    # werkzeug drops a body it cannot parse and shows empty fields instead.
+    if request.content_length and not request.form and not request.files:
+        return BadRequest("The body could not be read as multipart/form-data (cut off?).")
+    return None
 
 
 def query_args(schema: type[M]) -> M:

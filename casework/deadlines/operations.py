@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,14 +19,17 @@ from sqlalchemy.orm import selectinload
 
 from casework import clock
 from casework.accounts.models import Role, User
-from casework.cases.models import Case, CaseEvent, CaseState
+from casework.accounts.queries import zone_supervisors
+from casework.cases.lifecycle import LIFECYCLE as CASE_LIFECYCLE
+from casework.cases.models import Case, CaseEvent
+from casework.deadlines.models import Alert
 from casework.extensions import db
-from casework.notifications.models import Alert, NotificationKind
-from casework.notifications.operations import notify_company, notify_users, zone_supervisors
-from casework.workorders.models import WorkOrder, WorkOrderState
+from casework.notifications.models import NotificationKind
+from casework.notifications.operations import notify_company, notify_users
+from casework.settings import setting
+from casework.workorders.models import DEADLINE_STATES, WorkOrder, workorder_payload
 
-CASE_FINAL = [s for s in CaseState if s.is_final]
-WORKORDER_WATCHED = [WorkOrderState.ASSIGNED, WorkOrderState.ACCEPTED, WorkOrderState.REJECTED]
+CASE_FINAL = sorted(CASE_LIFECYCLE.final)
 K = NotificationKind
 DIGEST_LINES = 20
 
@@ -59,7 +61,7 @@ def _kinds_due(due_at: datetime, now: datetime) -> list[str]:
     if now < due_at:
         return [K.REMINDER.value]
     kinds = [K.OVERDUE.value, K.ESCALATION.value]
-    if now >= due_at + timedelta(days=current_app.config["CASEWORK_SECOND_ESCALATION_DAYS"]):
+    if now >= due_at + timedelta(days=setting("CASEWORK_SECOND_ESCALATION_DAYS")):
         kinds.append(K.SECOND_ESCALATION.value)
     return kinds
 
@@ -72,14 +74,14 @@ def _alert_pending(subject: str, id_column, due_column, now: datetime):
         return ~exists().where(Alert.subject == subject, Alert.subject_id == id_column,
                                Alert.occasion == due_column, Alert.kind == kind.value)
 
-    second = now - timedelta(days=current_app.config["CASEWORK_SECOND_ESCALATION_DAYS"])
+    second = now - timedelta(days=setting("CASEWORK_SECOND_ESCALATION_DAYS"))
     return or_(and_(due_column > now, missing(K.REMINDER)),
                and_(due_column <= now, or_(missing(K.OVERDUE), missing(K.ESCALATION))),
                and_(due_column <= second, missing(K.SECOND_ESCALATION)))
 
 
 def due_cases(now: datetime):
-    horizon = now + timedelta(hours=current_app.config["CASEWORK_REMINDER_HOURS"])
+    horizon = now + timedelta(hours=setting("CASEWORK_REMINDER_HOURS"))
     # Ordered by a unique key: two sweeps at once then meet each alert's key in the same
     # order, so on PostgreSQL one waits for the other instead of deadlocking.
     return (select(Case).where(Case.due_at <= horizon, Case.state.not_in(CASE_FINAL),
@@ -88,9 +90,9 @@ def due_cases(now: datetime):
 
 
 def due_workorders(now: datetime):
-    horizon = now + timedelta(hours=current_app.config["CASEWORK_REMINDER_HOURS"])
+    horizon = now + timedelta(hours=setting("CASEWORK_REMINDER_HOURS"))
     return (select(WorkOrder).where(WorkOrder.due_at <= horizon,
-                                    WorkOrder.state.in_(WORKORDER_WATCHED),
+                                    WorkOrder.state.in_(DEADLINE_STATES),
                                     _alert_pending("workorder", WorkOrder.id, WorkOrder.due_at,
                                                    now))
             .order_by(WorkOrder.due_at, WorkOrder.id))
@@ -102,7 +104,7 @@ def _case_context(case: Case, now: datetime) -> dict:
         "zone": case.zone.name, "due_at": _local(case.due_at), "state": case.state.value,
         "state_title": case.state.title,
         "assignee": case.officer.display_name if case.officer else "-",
-        "days_late": current_app.config["CASEWORK_SECOND_ESCALATION_DAYS"],
+        "days_late": setting("CASEWORK_SECOND_ESCALATION_DAYS"),
     }
 
 
@@ -126,15 +128,6 @@ def _sweep_case(case: Case, now: datetime, report: SweepReport,
         report.count(kind)
         recipients = assignees if kind in (K.REMINDER.value, K.OVERDUE.value) else supervisors
         notify_users(recipients, K(kind), context, case_id=case.id)
-
-
-def workorder_payload(order: WorkOrder) -> dict:
-    """What a company's webhook is told about a work order: never the owner's personal data."""
-    return {"workorder": {"id": order.id, "case_ref": order.case.ref, "kind": order.kind.value,
-                          "state": order.state.value,
-                          "due_at": order.due_at.isoformat() if order.due_at else None,
-                          "address": f"{order.case.compound.name} {order.case.address}".strip(),
-                          "note": order.note}}
 
 
 def _sweep_workorder(order: WorkOrder, now: datetime, report: SweepReport,

@@ -1,18 +1,25 @@
-"""``/api/v1/cases/<id>/attachments``: upload, list and download evidence."""
+"""Evidence files: ``/api/v1/cases/<id>/attachments`` and
+``/api/v1/workorders/<id>/attachments`` (upload, list, download)."""
 from __future__ import annotations
 
 from flask import Blueprint, request
-from sqlalchemy import select
 
 from casework.accounts.auth import current_user
 from casework.cases.queries import get_visible_case
-from casework.common.errors import Forbidden, NotFound
 from casework.common.idempotency import idempotent
-from casework.evidence import operations, storage
-from casework.evidence.models import Attachment
+from casework.common.requests import multipart_unreadable
+from casework.evidence import operations
+from casework.evidence.downloads import send
+from casework.evidence.queries import case_attachments, get_attachment, workorder_attachments
 from casework.extensions import db
+from casework.workorders.queries import get_visible_workorder
 
 bp = Blueprint("evidence", __name__)
+
+
+def _upload() -> operations.Upload:
+    return operations.Upload(file=request.files.get("file"), kind=request.form.get("kind"),
+                             unreadable=multipart_unreadable())
 
 
 @bp.post("/cases/<int:case_id>/attachments")
@@ -20,28 +27,40 @@ bp = Blueprint("evidence", __name__)
 def upload(case_id: int):
     user = current_user()
     case = get_visible_case(user, case_id, for_update=True)
-    if not user.works_cases:
-        raise Forbidden("Only officers and supervisors add evidence to a case.")
-    data, content_type, kind, filename = operations.read_upload(request.files.get("file"),
-                                                                request.form.get("kind"))
-    attachment = operations.attach(case, user, data, content_type, kind, filename)
-    return attachment.to_dict(user), 201
+    return operations.add_to_case(case, user, _upload()).to_dict(user), 201
 
 
 @bp.get("/cases/<int:case_id>/attachments")
 def list_attachments(case_id: int):
     user = current_user()
     case = get_visible_case(user, case_id)
-    rows = db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)
-                              .order_by(Attachment.id))
-    return {"items": [a.to_dict(user) for a in rows]}
+    return {"items": [a.to_dict(user) for a in db.session.scalars(case_attachments(case))]}
 
 
 @bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
 def download(case_id: int, attachment_id: int):
     user = current_user()
     case = get_visible_case(user, case_id)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.case_id != case.id:
-        raise NotFound("No such attachment.")
-    return storage.send(attachment, attachment.name_for(user))
+    return send(get_attachment(case_attachments(case), attachment_id), user)
+
+
+@bp.post("/workorders/<int:workorder_id>/attachments")
+@idempotent
+def upload_to_workorder(workorder_id: int):
+    user = current_user()
+    order = get_visible_workorder(user, workorder_id, for_update=True)
+    return operations.add_to_workorder(order, user, _upload()).to_dict(user), 201
+
+
+@bp.get("/workorders/<int:workorder_id>/attachments")
+def list_workorder_attachments(workorder_id: int):
+    user = current_user()
+    order = get_visible_workorder(user, workorder_id)
+    return {"items": [a.to_dict(user) for a in db.session.scalars(workorder_attachments(order))]}
+
+
+@bp.get("/workorders/<int:workorder_id>/attachments/<int:attachment_id>")
+def download_from_workorder(workorder_id: int, attachment_id: int):
+    user = current_user()
+    order = get_visible_workorder(user, workorder_id)
+    return send(get_attachment(workorder_attachments(order), attachment_id), user)

@@ -1,7 +1,9 @@
-"""Photos and documents (附件) kept as evidence on cases."""
+"""Photos and documents (附件) kept as evidence on cases.
+
+``AttachmentKind`` is declared with the case (its lifecycle's guards ask for kinds of
+evidence) and importable from here as before."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String
@@ -9,17 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework import clock
 from casework.accounts.models import User
+from casework.cases.models import AttachmentKind  # noqa: F401 - the kinds, here as before
 from casework.common.types import StrEnumType, UtcDateTime
 from casework.extensions import db
-
-
-class AttachmentKind(str, enum.Enum):
-    BEFORE_PHOTO = "before_photo"
-    AFTER_PHOTO = "after_photo"
-    OWNERSHIP_DOC = "ownership_doc"
-    AGREEMENT = "agreement"
-    NOTICE = "notice"
-    OTHER = "other"
 
 
 class Attachment(db.Model):

@@ -13,9 +13,7 @@ import unicodedata
 from pathlib import Path
 
 import filetype
-from flask import current_app, send_file
-
-from casework.common.errors import NotFound
+from casework.settings import setting
 
 # What a phone or scanner produces: photos and PDFs. Decided from the bytes, not the name.
 ALLOWED_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic",
@@ -42,7 +40,7 @@ def sniff_content_type(data: bytes) -> str | None:
 
 
 def _root() -> Path:
-    return Path(current_app.config["CASEWORK_UPLOAD_DIR"])
+    return Path(setting("CASEWORK_UPLOAD_DIR"))
 
 
 def path_for(sha256: str) -> Path:
@@ -66,14 +64,3 @@ def store(data: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return digest
-
-
-def send(attachment, download_name: str):
-    """The attachment's bytes as a download, never displayed in place: under the content type
-    found at upload (nosniff is on every response), as an attachment, so that a photo whose
-    header hides a web page is never run as one."""
-    path = path_for(attachment.sha256)
-    if not path.exists():
-        raise NotFound("The attachment's file is missing from storage.")
-    return send_file(path, mimetype=attachment.content_type, etag=attachment.sha256,
-                     as_attachment=True, download_name=download_name, max_age=0)

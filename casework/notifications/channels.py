@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
-from flask import current_app
+from casework.settings import setting, settings
 
 SIGNATURE_HEADER = "Casework-Signature"
 
@@ -83,7 +83,7 @@ def send_webhook(outgoing: Outgoing) -> str:
         })
         if outgoing.secret:
             request.add_header(SIGNATURE_HEADER, sign(outgoing.secret, int(time.time()), body))
-        timeout = current_app.config["CASEWORK_WEBHOOK_TIMEOUT_SECONDS"]
+        timeout = setting("CASEWORK_WEBHOOK_TIMEOUT_SECONDS")
         with _opener.open(request, timeout=timeout) as response:
             return str(response.status)
     except urllib.error.HTTPError as exc:
@@ -93,7 +93,7 @@ def send_webhook(outgoing: Outgoing) -> str:
 
 
 def send_email(outgoing: Outgoing) -> str:
-    config = current_app.config
+    config = settings()
     try:
         message = EmailMessage()
         message["From"] = config["CASEWORK_MAIL_FROM"]

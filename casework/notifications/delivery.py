@@ -15,14 +15,14 @@ import socket
 import uuid
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import or_, select, update
 
 from casework import clock
-from casework.extensions import db
 from casework.accounts.models import Company
+from casework.extensions import db
 from casework.notifications.channels import SENDERS, DeliveryError, Outgoing
 from casework.notifications.models import Channel, DeliveryAttempt, Notification
+from casework.settings import setting, settings
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def claim(batch: int) -> tuple[str, list[int]]:
     """Takes up to ``batch`` due rows for this worker; commits so others see the claim."""
     now = clock.now()
     token = uuid.uuid4().hex
-    lease = timedelta(seconds=current_app.config["CASEWORK_DELIVERY_LEASE_SECONDS"])
+    lease = timedelta(seconds=setting("CASEWORK_DELIVERY_LEASE_SECONDS"))
     due = (select(Notification.id)
            .where(Notification.channel != Channel.INBOX, Notification.sent_at.is_(None),
                   Notification.failed_at.is_(None), Notification.next_attempt_at <= now,
@@ -51,7 +51,7 @@ def claim(batch: int) -> tuple[str, list[int]]:
 
 
 def _backoff(attempts: int) -> timedelta:
-    config = current_app.config
+    config = settings()
     seconds = config["CASEWORK_DELIVERY_BACKOFF_SECONDS"] * 2 ** max(attempts - 1, 0)
     return timedelta(seconds=min(seconds, config["CASEWORK_DELIVERY_BACKOFF_MAX_SECONDS"]))
 
@@ -60,7 +60,7 @@ def _take(notification_id: int, token: str) -> Outgoing | None:
     """Renews this worker's claim and snapshots the row, in one short transaction; None when
     the claim is lost (the lease ran out and another worker may have the row)."""
     now = clock.now()
-    lease = timedelta(seconds=current_app.config["CASEWORK_DELIVERY_LEASE_SECONDS"])
+    lease = timedelta(seconds=setting("CASEWORK_DELIVERY_LEASE_SECONDS"))
     renewed = db.session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.claim_token == token,
@@ -94,7 +94,7 @@ def _record(outgoing: Outgoing, token: str, status: str | None, error: str | Non
         row.sent_at, row.last_error = now, None
     else:
         row.last_error = error
-        if row.attempts >= current_app.config["CASEWORK_DELIVERY_MAX_ATTEMPTS"]:
+        if row.attempts >= setting("CASEWORK_DELIVERY_MAX_ATTEMPTS"):
             row.failed_at = now
             log.warning("notification %s given up after %s attempts", row.id, row.attempts)
         else:

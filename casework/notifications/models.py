@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework import clock
@@ -84,19 +84,3 @@ class DeliveryAttempt(db.Model):
     status: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(String(200))
-
-
-class Alert(db.Model):
-    """A reminder, escalation or digest that has been raised. Its unique key (subject, the
-    deadline or day it is about, kind) is what makes each one happen at most once, however
-    many sweeps run at the same time or crash half way."""
-
-    __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("subject", "subject_id", "occasion", "kind"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    subject: Mapped[str] = mapped_column(String(20))  # case, workorder, digest
-    subject_id: Mapped[int] = mapped_column(Integer)
-    occasion: Mapped[datetime] = mapped_column(UtcDateTime())
-    kind: Mapped[str] = mapped_column(String(30))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)

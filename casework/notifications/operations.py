@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from flask import current_app, g, has_request_context
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from casework import clock
 from casework.accounts.models import Company, Role, User
@@ -17,19 +17,35 @@ from casework.common.errors import NotFound
 from casework.extensions import db
 from casework.notifications.models import Channel, Notification, NotificationKind
 from casework.notifications.templates import render
+from casework.settings import settings
+
+
+_OUTBOX_WRITTEN = "casework_outbox_written"
 
 
 def _ring_doorbell_after_commit() -> None:
-    """Asks for a delivery run once the request commits (the broker is only a doorbell: the
-    periodic rescan delivers the rows even if this ring is lost)."""
-    if has_request_context():
-        g.casework_outbox_written = True
+    """Asks for a delivery run once the transaction commits (the broker is only a doorbell:
+    the periodic rescan delivers the rows even if this ring is lost). The mark lives on the
+    session, which is the transaction's, so whoever commits it decides whether to ring."""
+    db.session.info[_OUTBOX_WRITTEN] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_outbox_written(session: Session) -> None:
+    """The mark is about one transaction: once it has ended, a later commit must not ring."""
+    session.info.pop(_OUTBOX_WRITTEN, None)
+
+
+def take_outbox_written(session: Session) -> bool:
+    """Whether this session wrote outgoing notifications since last asked (and forget it)."""
+    return bool(session.info.pop(_OUTBOX_WRITTEN, False))
 
 
 def notify_users(users: Iterable[User], kind: NotificationKind, context: dict[str, Any], *,
                  case_id: int | None = None, workorder_id: int | None = None) -> list[Notification]:
     now = clock.now()
-    mail = bool(current_app.config.get("CASEWORK_SMTP_HOST"))
+    mail = bool(settings().get("CASEWORK_SMTP_HOST"))
     rows = []
     seen: set[int] = set()
     for user in users:
@@ -74,21 +90,6 @@ def notify_company(company: Company, kind: NotificationKind, context: dict[str, 
         rows.append(hook)
         _ring_doorbell_after_commit()
     return rows
-
-
-def zone_supervisors(zone_id: int) -> list[User]:
-    """The supervisors of a zone; when a zone has none, the district's supervisors (those
-    attached to no zone), so that an escalation always reaches someone."""
-    from casework.accounts.models import user_zones
-
-    in_zone = list(db.session.scalars(
-        select(User).join(user_zones, user_zones.c.user_id == User.id)
-        .where(user_zones.c.zone_id == zone_id, User.role == Role.SUPERVISOR,
-               User.active.is_(True)).order_by(User.id)))
-    if in_zone:
-        return in_zone
-    return [u for u in db.session.scalars(select(User).where(
-        User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)) if not u.zones]
 
 
 def mark_read(user: User, notification_id: int) -> Notification:

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from casework.accounts.auth import current_user, roles_required
-from casework.accounts.models import Role
-from casework.common.requests import json_body, query_args
 from casework.common.idempotency import idempotent
 from casework.common.paging import paginate
+from casework.common.requests import current_user, json_body, query_args
 from casework.extensions import db
 from casework.places import operations
 from casework.places.models import Compound
@@ -16,40 +14,34 @@ from casework.places.schemas import (CompoundCreate, CompoundPatch, CompoundQuer
                                      ZonePatch)
 
 bp = Blueprint("places", __name__)
-SEES_PLACES = (Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
 
 
 @bp.get("/zones")
-@roles_required(*SEES_PLACES)
 def list_zones():
     zones = db.session.scalars(visible_zones(current_user()))
     return {"items": [zone.to_dict() for zone in zones]}
 
 
 @bp.post("/zones")
-@roles_required(Role.ADMIN)
 @idempotent
 def create_zone():
     body = json_body(ZoneCreate)
-    return operations.create_zone(body.code, body.name).to_dict(), 201
+    return operations.create_zone(body.code, body.name, user=current_user()).to_dict(), 201
 
 
 @bp.get("/compounds")
-@roles_required(*SEES_PLACES)
 def list_compounds():
     args = query_args(CompoundQuery)
-    query = visible_compounds(current_user())
-    if args.zone_id is not None:
-        query = query.where(Compound.zone_id == args.zone_id)
-    return paginate(query, args.page, args.per_page, Compound.to_dict)
+    return paginate(visible_compounds(current_user(), args.zone_id), args.page, args.per_page,
+                    Compound.to_dict)
 
 
 @bp.post("/compounds")
-@roles_required(Role.ADMIN)
 @idempotent
 def create_compound():
     body = json_body(CompoundCreate)
-    return operations.create_compound(body.zone_id, body.name, body.address).to_dict(), 201
+    return operations.create_compound(body.zone_id, body.name, body.address,
+                                      user=current_user()).to_dict(), 201
 
 
 @bp.patch("/zones/<int:zone_id>")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from casework.accounts.models import Role
-from casework.common.lifecycle import Guard, Trigger, build_machine
+from casework.common.lifecycle import Deadline, Guard, Lifecycle, Notify, Trigger
 from casework.workorders.models import WorkOrderState
 
 W = WorkOrderState
@@ -28,21 +28,28 @@ NOTE_GIVEN = Guard("note_required", "A note (the reason) is required.", lambda g
 
 TRIGGERS: tuple[Trigger, ...] = (
     Trigger("accept", "接单", (W.ASSIGNED, W.REJECTED), W.ACCEPTED, COMPANY,
-            fields=("note",), deadline="keep", notify=("officer",)),
+            fields=("note",), deadline=Deadline.keep, notify=(Notify.officer,)),
     Trigger("complete", "完成", (W.ACCEPTED,), W.COMPLETED, COMPANY,
             guards=(Guard("photo_required", "A photo of the finished work is required.",
                           lambda g: g.photos > 0),),
-            fields=("note",), deadline=None, notify=("officer",)),
+            fields=("note",), notify=(Notify.officer,)),
     Trigger("verify", "验收", (W.COMPLETED,), W.VERIFIED, OFFICER_OR_SUPERVISOR,
-            fields=("note",), deadline=None, notify=("company",)),
+            fields=("note",), notify=(Notify.company,)),
     Trigger("reject", "退回返工", (W.COMPLETED,), W.REJECTED, OFFICER_OR_SUPERVISOR,
-            guards=(NOTE_GIVEN,), fields=("note",), deadline="CASEWORK_DAYS_TO_REWORK",
-            notify=("company",)),
+            guards=(NOTE_GIVEN,), fields=("note",),
+            deadline=Deadline.days("CASEWORK_DAYS_TO_REWORK"), notify=(Notify.company,)),
     Trigger("cancel", "取消", (W.ASSIGNED, W.ACCEPTED, W.COMPLETED, W.REJECTED), W.CANCELLED,
-            OFFICER_OR_SUPERVISOR, guards=(NOTE_GIVEN,), fields=("note",), deadline=None,
-            notify=("company",)),
+            OFFICER_OR_SUPERVISOR, guards=(NOTE_GIVEN,), fields=("note",),
+            notify=(Notify.company,)),
 )
 
-BY_NAME: dict[str, Trigger] = {t.name: t for t in TRIGGERS}
-INITIAL_STATE = W.ASSIGNED
-machine = build_machine(WorkOrderState, TRIGGERS, INITIAL_STATE)
+LIFECYCLE = Lifecycle("Casework work-order lifecycle", "work order", WorkOrderState, W.ASSIGNED,
+                      TRIGGERS)
+BY_NAME: dict[str, Trigger] = LIFECYCLE.by_name
+INITIAL_STATE = LIFECYCLE.initial
+machine = LIFECYCLE.machine
+
+
+def workflow_document(config=None) -> dict:
+    """The work-order lifecycle as data, for ``GET /api/v1/workflow``."""
+    return LIFECYCLE.document(config)

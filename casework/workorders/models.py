@@ -35,13 +35,23 @@ class WorkOrderState(str, enum.Enum):
     CANCELLED = "cancelled"
 
     @property
-    def is_finished(self) -> bool:
+    def is_final(self) -> bool:
+        """Verified or cancelled: nothing more happens to the work order."""
         return self in (WorkOrderState.VERIFIED, WorkOrderState.CANCELLED)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.is_final
 
     @property
     def title(self) -> str:
         return {"assigned": "已派单", "accepted": "已接单", "completed": "已完成",
                 "verified": "已验收", "rejected": "已退回", "cancelled": "已取消"}[self.value]
+
+
+# The states in which the company is held to a due date (the sweep watches them; past the
+# date, the work order is overdue).
+DEADLINE_STATES = (WorkOrderState.ASSIGNED, WorkOrderState.ACCEPTED, WorkOrderState.REJECTED)
 
 
 class WorkOrder(db.Model):
@@ -67,10 +77,23 @@ class WorkOrder(db.Model):
     case: Mapped[Case] = relationship()
     company: Mapped[Company] = relationship()
     created_by: Mapped[User] = relationship()
+    # Read by the lifecycle's photo guard; files are added by ``evidence``, which depends on
+    # work orders, not the reverse.
+    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821
+        viewonly=True, order_by="Attachment.id")
 
     __mapper_args__ = {"version_id_col": version}
 
     @property
     def overdue(self) -> bool:
-        return (self.due_at is not None and not self.state.is_finished
-                and self.state is not WorkOrderState.COMPLETED and self.due_at <= clock.now())
+        return (self.due_at is not None and self.state in DEADLINE_STATES
+                and self.due_at <= clock.now())
+
+
+def workorder_payload(order: WorkOrder) -> dict:
+    """What a company's webhook is told about a work order: never the owner's personal data."""
+    return {"workorder": {"id": order.id, "case_ref": order.case.ref, "kind": order.kind.value,
+                          "state": order.state.value,
+                          "due_at": order.due_at.isoformat() if order.due_at else None,
+                          "address": f"{order.case.compound.name} {order.case.address}".strip(),
+                          "note": order.note}}

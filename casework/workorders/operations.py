@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import current_app
-from sqlalchemy import func, select
-
 from casework import clock
 from casework.accounts.models import Company, User
 from casework.cases.history import record_event
 from casework.cases.models import Case
 from casework.cases.queries import lock_case
-from casework.common.errors import Conflict, Forbidden, ValidationFailed, problem
-from casework.common.lifecycle import failed_guards, trigger_to_fire
-from casework.deadlines.operations import workorder_payload
-from casework.evidence.models import Attachment
+from casework.common.errors import Conflict, NotFound, ValidationFailed, problem
+from casework.common.lifecycle import Firing, Notify, Trigger, fire
+from casework.common.policy import require
 from casework.extensions import db
 from casework.notifications.models import NotificationKind
 from casework.notifications.operations import notify_company, notify_users
-from casework.workorders import lifecycle
-from casework.workorders.models import WorkOrder, WorkOrderKind
+from casework.settings import setting
+from casework.workorders import lifecycle, policies
+from casework.workorders.models import (WorkOrder, WorkOrderKind, WorkOrderState,
+                                        workorder_payload)
+from casework.workorders.queries import allowed_triggers
 
 
 
@@ -36,8 +35,9 @@ def _context(order: WorkOrder, actor: User, note: str) -> dict:
 
 def create_workorder(case: Case, user: User, company_id: int, kind: WorkOrderKind,
                      due_date: date, note: str = "") -> WorkOrder:
-    if not user.works_cases:
-        raise Forbidden("Only officers and supervisors issue work orders.")
+    require(policies.can_issue(user), "Only officers and supervisors issue work orders.")
+    if not user.can_see_zone(case.zone_id):
+        raise NotFound("No such case.")
     if case.state.is_final:
         raise Conflict(f"A {case.state.value} case takes no new work orders.", code="case_final")
     problems = []
@@ -45,7 +45,7 @@ def create_workorder(case: Case, user: User, company_id: int, kind: WorkOrderKin
     if company is None:
         problems.append(problem("company_id", "exists", "No such company."))
     today = clock.local_today()
-    limit = current_app.config["CASEWORK_MAX_DEADLINE_DAYS"]
+    limit = setting("CASEWORK_MAX_DEADLINE_DAYS")
     if due_date < today:
         problems.append(problem("due_date", "not_past", "The due date cannot be in the past."))
     elif due_date > today + timedelta(days=limit):
@@ -68,51 +68,53 @@ def create_workorder(case: Case, user: User, company_id: int, kind: WorkOrderKin
 
 
 def _photos(order: WorkOrder) -> int:
-    return db.session.scalar(select(func.count()).select_from(Attachment).where(
-        Attachment.workorder_id == order.id, Attachment.content_type.like("image/%"))) or 0
+    # Read afresh: photos are added by another operation, maybe in this session.
+    db.session.expire(order, ["attachments"])
+    return sum(1 for attachment in order.attachments if attachment.is_photo)
 
 
 def fire_trigger(order: WorkOrder, user: User, trigger_name: str, *, expected_version: int,
                  note: str = "") -> WorkOrder:
-    from casework.workorders.queries import allowed_triggers
+    """Fires a lifecycle trigger on a work order the caller holds locked
+    (``get_visible_workorder(..., for_update=True)``); each step also goes into the case's
+    history."""
+    if not policies.can_see(user, order):
+        raise NotFound("No such work order.")
 
-    trigger = trigger_to_fire(lifecycle.BY_NAME, trigger_name, order, user, expected_version,
-                              lambda: allowed_triggers(order, user))
-    if order.case.state.is_final and trigger.name != "cancel":
-        raise Conflict(f"The case is {order.case.state.value}; its work orders can only be "
-                       "cancelled.", code="case_final")
-    given = lifecycle.WorkOrderGuardInput(photos=_photos(order), note=note or "", now=clock.now())
-    failures = failed_guards(trigger, given)
-    if failures:
-        raise ValidationFailed(f"{trigger.name} cannot be done yet.", failures,
-                               code="guard_failed")
-    case = lock_case(order.case_id)
-    from_state = order.state
-    if not lifecycle.machine.events[trigger.name].trigger(order, guard_input=given):
-        raise Conflict("The work order changed while the trigger was checked; try again.")
-    if trigger.deadline is None:
-        order.due_at = None
-    elif trigger.deadline != "keep":
-        order.due_at = given.now + timedelta(days=current_app.config[trigger.deadline])
-    order.updated_at = given.now
-    record_event(case, f"workorder_{trigger.name}", case.state.value, user, note=note,
-                 data={"workorder_id": order.id, "from": from_state.value,
-                       "to": order.state.value})
-    _notify(order, trigger, user, note, from_state)
+    def check(trigger: Trigger) -> None:
+        if order.case.state.is_final and trigger.name != "cancel":
+            raise Conflict(f"The case is {order.case.state.value}; its work orders can only be "
+                           "cancelled.", code="case_final")
+
+    def record_history(trigger: Trigger, from_state: WorkOrderState, given) -> None:
+        case = lock_case(order.case_id)
+        record_event(case, f"workorder_{trigger.name}", case.state.value, user, note=note,
+                     data={"workorder_id": order.id, "from": from_state.value,
+                           "to": order.state.value})
+
+    def notify(trigger: Trigger, recipients: Notify, from_state: WorkOrderState) -> None:
+        _notify(order, trigger, user, recipients, note, from_state)
+
+    fire(lifecycle.LIFECYCLE, order, user, trigger_name, expected_version=expected_version,
+         firing=Firing(allowed=lambda: allowed_triggers(order, user), check=check,
+                       guard_input=lambda trigger: lifecycle.WorkOrderGuardInput(
+                           photos=_photos(order), note=note or "", now=clock.now()),
+                       record_history=record_history, notify=notify))
     return order
 
 
-def _notify(order: WorkOrder, trigger, actor: User, note: str, from_state) -> None:
+def _notify(order: WorkOrder, trigger: Trigger, actor: User, recipients: Notify, note: str,
+            from_state: WorkOrderState) -> None:
     context = {**_context(order, actor, note), "trigger": f"workorder_{trigger.name}",
                "trigger_title": f"工单{trigger.title}", "from_state": from_state.value,
                "to_state": order.state.value, "from_title": from_state.title,
                "to_title": order.state.title, "due_at": None}
-    if "company" in trigger.notify:
+    if recipients is Notify.company:
         notify_company(order.company, NotificationKind.TRANSITION, context,
                        {"event": f"workorder_{trigger.name}", **workorder_payload(order)},
                        case_id=order.case_id, workorder_id=order.id)
-    if "officer" in trigger.notify:
-        recipients = [u for u in (order.case.officer, order.created_by)
-                      if u is not None and u.id != actor.id]
-        notify_users(recipients, NotificationKind.TRANSITION, context, case_id=order.case_id,
+    elif recipients is Notify.officer:
+        users = [u for u in (order.case.officer, order.created_by)
+                 if u is not None and u.id != actor.id]
+        notify_users(users, NotificationKind.TRANSITION, context, case_id=order.case_id,
                      workorder_id=order.id)

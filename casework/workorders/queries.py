@@ -8,14 +8,10 @@ from sqlalchemy.orm import selectinload
 from casework import clock
 from casework.accounts.models import Role, User
 from casework.cases.models import Case
-from casework.common.errors import NotFound
-from casework.extensions import db
-from casework.workorders import lifecycle
-from casework.workorders.models import WorkOrder, WorkOrderState
+from casework.common.queries import one_or_404, overdue_filter
+from casework.workorders import lifecycle, policies
+from casework.workorders.models import DEADLINE_STATES, WorkOrder
 from casework.workorders.schemas import WorkOrderQuery
-
-LATE_STATES = [WorkOrderState.ASSIGNED, WorkOrderState.ACCEPTED, WorkOrderState.REJECTED]
-
 
 def visible_workorders(user: User) -> Select:
     query = select(WorkOrder)
@@ -28,13 +24,8 @@ def visible_workorders(user: User) -> Select:
 
 
 def get_visible_workorder(user: User, workorder_id: int, *, for_update: bool = False) -> WorkOrder:
-    query = visible_workorders(user).where(WorkOrder.id == workorder_id)
-    if for_update:
-        query = query.with_for_update(of=WorkOrder).execution_options(populate_existing=True)
-    order = db.session.scalar(query)
-    if order is None:
-        raise NotFound("No such work order.")
-    return order
+    return one_or_404(visible_workorders(user).where(WorkOrder.id == workorder_id),
+                      "No such work order.", lock=WorkOrder if for_update else None)
 
 
 def filtered_workorders(user: User, args: WorkOrderQuery) -> Select:
@@ -48,8 +39,9 @@ def filtered_workorders(user: User, args: WorkOrderQuery) -> Select:
     if args.kind:
         query = query.where(WorkOrder.kind == args.kind)
     if args.overdue is not None:
-        late = (WorkOrder.due_at <= clock.now()) & WorkOrder.state.in_(LATE_STATES)
-        query = query.where(late if args.overdue else ~late | WorkOrder.due_at.is_(None))
+        query = query.where(overdue_filter(WorkOrder.due_at,
+                                           WorkOrder.state.in_(DEADLINE_STATES),
+                                           args.overdue, clock.now()))
     # A page shows each order's case, compound and company: load them per page, not per row.
     return (query.options(selectinload(WorkOrder.company),
                           selectinload(WorkOrder.case).selectinload(Case.compound))
@@ -57,6 +49,6 @@ def filtered_workorders(user: User, args: WorkOrderQuery) -> Select:
 
 
 def allowed_triggers(order: WorkOrder, user: User) -> list[str]:
-    if user.role is Role.COMPANY and order.company_id != user.company_id:
+    if not policies.can_see(user, order):
         return []
-    return [t.name for t in lifecycle.TRIGGERS if order.state in t.sources and user.role in t.roles]
+    return lifecycle.LIFECYCLE.allowed(order.state, user.role)
