@@ -13,6 +13,8 @@ from casework.workorders import lifecycle, policies
 from casework.workorders.models import DEADLINE_STATES, WorkOrder
 from casework.workorders.schemas import WorkOrderQuery
 
+LATE_STATES = DEADLINE_STATES  # the name callers used before the states moved to the model
+
 def visible_workorders(user: User) -> Select:
     query = select(WorkOrder)
     if user.role is Role.COMPANY:
