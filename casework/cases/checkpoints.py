@@ -24,7 +24,6 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from casework.settings import setting
 from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +31,7 @@ from casework import clock
 from casework.cases.history import ChainBreak, recompute_chains
 from casework.common.types import UtcDateTime
 from casework.extensions import db
+from casework.settings import setting
 
 
 class AuditCheckpoint(db.Model):
