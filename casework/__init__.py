@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic) sees every table."""
     from casework.accounts import models as _accounts  # noqa: F401
+    from casework.campaign import models as _campaign  # noqa: F401
     from casework.cases import checkpoints as _checkpoints  # noqa: F401
     from casework.cases import models as _cases  # noqa: F401
     from casework.common import models as _common  # noqa: F401
@@ -114,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
 
     from casework.accounts.api import bp as accounts_bp
     from casework.accounts.auth import authenticate_request
+    from casework.campaign.api import bp as campaign_bp
     from casework.cases.api import bp as cases_bp
     from casework.dossier.api import bp as dossier_bp
     from casework.evidence.api import bp as evidence_bp
@@ -123,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     from casework.notifications.api import bp as notifications_bp
     from casework.openapi import bp as openapi_bp
     from casework.places.api import bp as places_bp
+    from casework.reports.api import bp as reports_bp
     from casework.workflow import bp as workflow_bp
     from casework.workorders.api import bp as workorders_bp
 
@@ -130,7 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     api.before_request(authenticate_request)
     for child in (accounts_bp, places_bp, cases_bp, evidence_bp, workorders_bp,
                   notifications_bp, exports_bp, imports_bp, dossier_bp, workflow_bp,
-                  openapi_bp):
+                  openapi_bp, campaign_bp, reports_bp):
         api.register_blueprint(child)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)

@@ -9,6 +9,7 @@ def register_cli(app: Flask) -> None:
     from casework.demo import demo_command
     from casework.exports.cli import export_cli
     from casework.imports.cli import import_command
+    from casework.reports.cli import report_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(companies_cli)
@@ -19,3 +20,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(export_cli)
     app.cli.add_command(import_command)
+    app.cli.add_command(report_command)

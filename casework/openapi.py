@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from casework.accounts.auth import public
 from casework.accounts.schemas import LoginRequest
+from casework.campaign.schemas import CampaignChangesOut, CampaignOut, CampaignPut
 from casework.cases.lifecycle import BY_NAME
 from casework.cases.models import CaseKind, CaseState
 from casework.cases.schemas import CaseCreate, CasePatch, TransitionRequest
@@ -20,6 +21,7 @@ from casework.exports.schemas import ExportLogPage
 from casework.imports.schemas import ImportResult
 from casework.notifications.models import NotificationKind
 from casework.places.schemas import CompoundCreate, ZoneCreate
+from casework.reports.schemas import BacklogOut, BoardOut, OfficersOut, ProgressOut
 from casework.workorders.lifecycle import BY_NAME as WORKORDER_TRIGGERS
 from casework.workorders.models import WorkOrderKind, WorkOrderState
 from casework.workorders.schemas import WorkOrderCreate, WorkOrderTransition
@@ -33,9 +35,12 @@ bp = Blueprint("openapi", __name__)
 
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (LoginRequest, ZoneCreate, CompoundCreate,
                                                CaseCreate, CasePatch, TransitionRequest,
-                                               WorkOrderCreate, WorkOrderTransition)
+                                               WorkOrderCreate, WorkOrderTransition,
+                                               CampaignPut)
 # Response shapes written as pydantic models (the shapes helper moves every response here).
-RESPONSE_MODELS: tuple[type[BaseModel], ...] = (ExportLogPage, ImportResult)
+RESPONSE_MODELS: tuple[type[BaseModel], ...] = (ExportLogPage, ImportResult, CampaignOut,
+                                                CampaignChangesOut, BacklogOut, BoardOut,
+                                                ProgressOut, OfficersOut)
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict:
@@ -390,6 +395,27 @@ def _paths() -> dict:
                             "skip_invalid": BOOL, "dry_run": BOOL}, ["file"])}},
                         idempotent=True),
         },
+        "/api/v1/campaign": {
+            "get": _op("The campaign plan with each zone's reverse schedule (倒排工期)", "200",
+                       _ref("CampaignOut"), errors="401 404"),
+            "put": _op("Set the campaign plan (admins, supervisors with no zone)", "200",
+                       _ref("CampaignOut"), body="CampaignPut",
+                       errors="400 401 403 404 409 415 422", idempotent=True),
+        },
+        "/api/v1/campaign/changes": {
+            "get": _op("Every change of the plan, newest first: who, when, what", "200",
+                       _ref("CampaignChangesOut"), params=PAGING, errors="401 404 422"),
+        },
+        **{f"/api/v1/reports/{name}": {"get": _op(summary, "200", _ref(model), errors="401 404 422",
+                                                  params=[_query("zone", STR, "Zone code")])}
+           for name, summary, model in (
+               ("backlog", "Cases by zone, state and kind; overdue; oldest; by difficulty",
+                "BacklogOut"),
+               ("board", "Every compound as a tile coloured by its cases", "BoardOut"),
+               ("progress", "Closed per week against the plan, forecast and risk "
+                            "(404 no_campaign without a campaign)", "ProgressOut"),
+               ("officers", "Per officer: open, overdue, done in the last 30 days",
+                "OfficersOut"))},
         "/api/v1/workflow": {"get": _op("The case lifecycle as data", "200", _ref("Workflow"),
                                         errors="401")},
         "/api/v1/workflow/diagram.mmd": {
