@@ -101,6 +101,9 @@ class Api:
     def patch(self, path: str, **kw: Any):
         return self.client.patch(path, headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def put(self, path: str, **kw: Any):
+        return self.client.put(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
     # Domain helpers -----------------------------------------------------------------------
 
     def create_case(self, compound: Compound, **fields: Any) -> dict:
