@@ -3,7 +3,9 @@
 9 zones, 93 compounds and 1,245 structures (530 illegal structures, 715 sheds) in every state.
 Every case is driven through the real operations with the clock set back, so its history,
 hash chain, attachments and deadlines are exactly what ten weeks of real use would leave.
-Owners are plainly fictitious (演示户主-0001, phone 000-…): no real personal data.
+The demo campaign started ten weeks ago and ends in eight: some zones are ahead of its plan
+and some at risk of missing it. Owners are plainly fictitious (演示户主-0001, phone 000-…): no
+real personal data.
 """
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ from sqlalchemy import func, select
 from casework import clock
 from casework.accounts.models import Role, User
 from casework.accounts.operations import create_user, get_or_create_company
+from casework.campaign.operations import set_campaign
+from casework.campaign.queries import clearable_and_closed
+from casework.campaign.schemas import CampaignPut, MilestoneIn, ZonePlanIn
 from casework.cases import operations as case_ops
 from casework.cases.models import Case, CaseKind
 from casework.evidence import samples
@@ -41,6 +46,12 @@ TARGETS = [("closed", 0.52), ("demolished", 0.10), ("negotiated", 0.12),
            ("enforced", 0.03), ("reopened", 0.02), ("ownership_verified", 0.08),
            ("identified", 0.07), ("disputed", 0.04), ("dismissed", 0.02)]
 CAMPAIGN_DAYS = 70
+CAMPAIGN_WEEKS_LEFT = 8
+CAMPAIGN_NAME = "老旧小区违建和配建棚厦清理专项行动"
+# Zones do not keep one pace, in the demo as in the real campaign: the first three are ahead of
+# the plan and speeding up, the last three behind it and slowing down (at risk of missing the
+# end date), the rest on track. (share of closed cases, lean of their dates toward recent weeks)
+ZONE_PACE = [(1.45, 1.8)] * 3 + [(1.15, 1.4)] * 3 + [(0.6, 0.6)] * 3
 
 
 @dataclass
@@ -90,7 +101,8 @@ def _fire(case: Case, user: User, trigger: str, at: datetime, **fields) -> None:
 class _Timeline:
     """Hands out increasing times for one case's steps, ending before now."""
 
-    def __init__(self, rng: random.Random, steps: int, now: datetime, recent: bool) -> None:
+    def __init__(self, rng: random.Random, steps: int, now: datetime, recent: bool,
+                 pace: float = 1.0) -> None:
         if steps == 0:
             # Structures still only surveyed were mostly found recently; a 7-day deadline
             # makes some of them overdue, as on a real board.
@@ -99,9 +111,12 @@ class _Timeline:
             # Open cases moved recently: their last step lands in the past week or so.
             self.at = now - timedelta(days=steps * 2.1 + rng.uniform(0, 6))
         else:
-            # Finished cases are spread over the campaign.
-            span = steps * 4.5 + 0.5
-            self.at = now - timedelta(days=span + rng.uniform(0, max(CAMPAIGN_DAYS - span, 0.5)))
+            # Finished cases are spread over the campaign; ``pace`` leans a zone's toward the
+            # recent weeks (above 1: it is speeding up) or the early ones (below 1: slowing).
+            # Paths with a waiting period (enforcement, reopening) need more room.
+            span = steps * (3.0 if steps <= 7 else 4.5) + 0.5
+            share = rng.random() ** pace
+            self.at = now - timedelta(days=span + share * max(CAMPAIGN_DAYS - span, 0.5))
         self.limit = now - timedelta(minutes=1)
         self.rng = rng
 
@@ -199,13 +214,18 @@ def load_demo(password: str, seed: int = 2026, structures: int = ILLEGAL + SHEDS
     kinds = [CaseKind.ILLEGAL_STRUCTURE] * illegal + [CaseKind.SHED] * (structures - illegal)
     rng.shuffle(kinds)
     names, weights = zip(*TARGETS)
+    paces = {zone.id: ZONE_PACE[n % len(ZONE_PACE)] for n, zone in enumerate(zones)}
+    zone_weights = {zone_id: [w * closed_share if name == "closed" else w
+                              for name, w in TARGETS]
+                    for zone_id, (closed_share, _) in paces.items()}
     for number, kind in enumerate(kinds, start=1):
         compound = rng.choice(compounds)
         officer = rng.choice(cast.officers[compound.zone_id])
-        target = rng.choices(names, weights)[0]
+        target = rng.choices(names, zone_weights[compound.zone_id])[0]
         unknown = rng.random() < 0.05
         time = _Timeline(rng, STEPS[target], now,
-                         recent=target not in ("closed", "dismissed", "enforced", "reopened"))
+                         recent=target not in ("closed", "dismissed", "enforced", "reopened"),
+                         pace=paces[compound.zone_id][1])
         with clock.frozen(time.at):
             case = case_ops.create_case(officer, {
                 "kind": kind, "compound_id": compound.id,
@@ -223,8 +243,30 @@ def load_demo(password: str, seed: int = 2026, structures: int = ILLEGAL + SHEDS
             db.session.commit()
             if progress:
                 progress(number)
+    _plan_campaign(users[1], zones, now)
     db.session.commit()
     return users
+
+
+def _plan_campaign(district: User, zones: list[Zone], now: datetime) -> None:
+    """The campaign as the district command drew it up on its first day (ten weeks ago, to end
+    in eight weeks), then adjusted five weeks in: a milestone for the first zone and a target
+    for the fifth that counts the structures its survey has still to record."""
+    today = now.astimezone(clock.local_zone()).date()
+    start = today - timedelta(days=CAMPAIGN_DAYS)
+    end = today + timedelta(weeks=CAMPAIGN_WEEKS_LEFT)
+    first_day = datetime.combine(start, datetime.min.time(), clock.local_zone()) + timedelta(hours=9)
+    with clock.frozen(first_day):
+        set_campaign(district, CampaignPut(name=CAMPAIGN_NAME, start=start, end=end))
+    clearable = clearable_and_closed([zones[0].id, zones[4].id])
+    adjusted = [
+        ZonePlanIn(zone_id=zones[0].id, milestones=[MilestoneIn(
+            date=start + timedelta(weeks=9), cumulative_done=clearable.get(zones[0].id, (0, 0))[0] // 2)]),
+        ZonePlanIn(zone_id=zones[4].id, target=clearable.get(zones[4].id, (0, 0))[0] + 5),
+    ]
+    with clock.frozen(first_day + timedelta(weeks=5)):
+        set_campaign(district, CampaignPut(name=CAMPAIGN_NAME, start=start, end=end,
+                                           zones=adjusted))
 
 
 @click.command("demo")
@@ -251,6 +293,8 @@ def demo_command(if_empty: bool, password: str | None, structures: int) -> None:
         users = load_demo(password, structures=structures, progress=progress)
         bar.update(structures - done[0])
     click.echo(f"\nDemo district loaded into {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}.")
+    click.echo(f"Campaign {CAMPAIGN_NAME}: started {CAMPAIGN_DAYS // 7} weeks ago, ends in "
+               f"{CAMPAIGN_WEEKS_LEFT} weeks (flask --app casework report progress).")
     click.echo(f"Every demo user has the password: {password}")
     for role in Role:
         names = [u.username for u in users if u.role is role]

@@ -1,9 +1,14 @@
 """The command line: users create, demo, and the demo's histories verifying."""
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from casework import clock
 from casework.accounts.models import Company, Role, User
+from casework.campaign.models import CampaignChange
 from casework.cases.models import Case, CaseEvent, CaseState
 from casework.evidence.models import Attachment
 from casework.extensions import db
@@ -70,6 +75,18 @@ def test_demo_loads_a_district_in_every_state_with_verifiable_histories(runner):
     open_cases = db.session.scalars(select(Case).where(Case.state.not_in(
         [CaseState.CLOSED, CaseState.DISMISSED]))).all()
     assert any(c.overdue for c in open_cases) and not all(c.overdue for c in open_cases)
+
+    # The demo campaign: ten weeks in, eight to go; some zones ahead of it, some at risk, and
+    # closures spread over the past weeks.
+    progress = json.loads(runner.invoke(args=["report", "progress", "--format", "json"]).output)
+    today = clock.local_today()
+    assert progress["campaign"]["start"] == (today - timedelta(weeks=10)).isoformat()
+    assert progress["campaign"]["end"] == (today + timedelta(weeks=8)).isoformat()
+    risks = [zone["at_risk"] for zone in progress["zones"]]
+    assert True in risks and False in risks
+    weekly = [week["closed"] for week in progress["overall"]["series"]]
+    assert len(weekly) == 11 and sum(1 for closed in weekly if closed) >= 6
+    assert db.session.scalar(select(func.count()).select_from(CampaignChange)) == 2
 
     verify = runner.invoke(args=["audit", "verify"])
     assert verify.exit_code == 0, verify.output
