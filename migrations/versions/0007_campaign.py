@@ -1,7 +1,7 @@
 """The campaign plan: its dates, each zone's target and milestones, and the record of changes.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-26 19:23:39.252933
 
 """
@@ -13,7 +13,7 @@ import casework.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
