@@ -26,7 +26,6 @@ from casework.cases import lifecycle
 from casework.cases.models import Case, CaseEvent, CaseState
 from casework.cases.queries import filtered_cases
 from casework.cases.schemas import CaseQuery
-from casework.common.errors import Forbidden
 from casework.exports import writers
 from casework.exports.models import ExportKind, ExportLog
 from casework.extensions import db
@@ -250,8 +249,6 @@ def _columns_for(user: User | None, table: tuple[tuple[Column, Any], ...]
 def export_cases(user: User | None, filters: CaseQuery, fmt: str, lang: str = "zh") -> Export:
     """The case list with the list's filters, every page of it. ``user`` None (the command
     line without ``--as``) sees the whole district without personal data."""
-    if user is not None and user.role is Role.COMPANY:
-        raise Forbidden("Company users see work orders, not cases.")
     viewer = user or _district_viewer()
     columns, expressions, personal = _columns_for(user, CASE_COLUMNS)
     base = filtered_cases(viewer, filters)
