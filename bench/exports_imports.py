@@ -34,8 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+
+from benchdb import bench_url, recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,19 +45,6 @@ STATES = ["identified", "ownership_verified", "negotiated", "demolished", "close
           "dismissed"]
 
 
-def _bench_url() -> str:
-    url = make_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/casework")
-                   .replace("postgres://", "postgresql://", 1)).set(drivername="postgresql+psycopg")
-    return url.set(database=f"{url.database}_bench_exports").render_as_string(hide_password=False)
-
-
-def _recreate(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def _app(url: str):
@@ -217,9 +205,9 @@ def main() -> None:
         print(json.dumps(_child(args.child, args.url, args.arg)))
         return
 
-    url = _bench_url()
+    url = bench_url("bench_exports")
     skip = set(filter(None, args.skip.split(",")))
-    _recreate(url)
+    recreate(url)
     started = time.perf_counter()
     _load(url, args.cases)
     print(f"loaded {args.cases:,} cases in {time.perf_counter() - started:.1f} s", flush=True)

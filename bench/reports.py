@@ -19,15 +19,15 @@ Target (issue 7): every report's p95 at most 2x the hand-written SQL and under 3
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
+
+from benchdb import bench_url, recreate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,19 +41,6 @@ REPORTS = {"backlog": backlog_report, "board": board_report, "progress": progres
            "officers": officers_report}
 
 
-def _bench_url() -> str:
-    url = make_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/casework")
-                   .replace("postgres://", "postgresql://", 1)).set(drivername="postgresql+psycopg")
-    return url.set(database=f"{url.database}_reports_bench").render_as_string(hide_password=False)
-
-
-def _recreate(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def _load(cases: int) -> None:
@@ -163,11 +150,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="Reuse the loaded database.")
     args = parser.parse_args()
-    url = _bench_url()
+    url = bench_url("reports_bench")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CASEWORK_RING_DOORBELL": False})
     with app.app_context():
         if not args.keep:
-            _recreate(url)
+            recreate(url)
             from flask_migrate import upgrade
             upgrade()
             started = time.perf_counter()

@@ -13,13 +13,13 @@ DUE are due (deadline within the reminder window or past), then:
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+
+from benchdb import bench_url, recreate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,19 +30,6 @@ from casework.extensions import db  # noqa: E402
 DUE = 1_000
 
 
-def _bench_url() -> str:
-    url = make_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/casework")
-                   .replace("postgres://", "postgresql://", 1)).set(drivername="postgresql+psycopg")
-    return url.set(database=f"{url.database}_bench").render_as_string(hide_password=False)
-
-
-def _recreate(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def _load(total: int, due: int) -> None:
@@ -87,8 +74,8 @@ def _plan() -> str:
 
 
 def _run(total: int) -> dict:
-    url = _bench_url()
-    _recreate(url)
+    url = bench_url("bench")
+    recreate(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CASEWORK_RING_DOORBELL": False})
     with app.app_context():
         from flask_migrate import upgrade
