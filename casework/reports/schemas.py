@@ -30,15 +30,9 @@ class BacklogTotal(Out):
     open_by_difficulty: dict[str, int]
 
 
-class BacklogZone(Out):
+class BacklogZone(BacklogTotal):
+    """A zone's line: the total's figures for that zone alone."""
     zone: ZoneRef
-    states: dict[str, int]
-    open: int
-    done: int
-    overdue: int
-    oldest_open_days: dict[str, int | None]
-    by_kind: dict[str, dict[str, int]]
-    open_by_difficulty: dict[str, int]
 
 
 class BacklogOut(Out):
