@@ -157,7 +157,21 @@ def test_a_killed_worker_is_replaced_while_the_web_keeps_serving_and_one_beat_ru
     assert _health(serve.base) == 200
 
 
+def _schedule_lock_is_held(schedule: Path) -> bool:
+    """Read from /proc/locks, so that looking never takes the lock from the beat."""
+    lock = Path(f"{schedule}.lock")
+    if not lock.exists():
+        return False
+    inode = f":{lock.stat().st_ino} "
+    return any("FLOCK" in line and inode in line + " "
+               for line in Path("/proc/locks").read_text().splitlines())
+
+
 def test_a_second_beat_on_the_same_schedule_stops_at_once(serve):
+    # The beat of bin/serve may have just been started again by the test before this one:
+    # the second beat is started only once the first holds the schedule's lock.
+    schedule = serve.instance / "celerybeat-schedule"
+    wait_until(lambda: _schedule_lock_is_held(schedule), 60, lambda: serve.log.read_text()[-3000:])
     second = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat",
          "--schedule", str(serve.instance / "celerybeat-schedule")],
