@@ -77,6 +77,18 @@ class Config:
     # within LOGIN_WINDOW minutes.
     CASEWORK_LOGIN_NOTICE_FAILURES = _int("CASEWORK_LOGIN_NOTICE_FAILURES", 10)
     CASEWORK_LOGIN_WINDOW_MINUTES = _int("CASEWORK_LOGIN_WINDOW_MINUTES", 15)
+    # Web pages: a signed-in session lasts this many hours, then the user signs in again.
+    CASEWORK_SESSION_HOURS = _int("CASEWORK_SESSION_HOURS", 12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Set to 1 behind HTTPS so that the session cookie is never sent in clear.
+    SESSION_COOKIE_SECURE = os.environ.get("CASEWORK_SECURE_COOKIES", "") in ("1", "true", "yes")
+    REMEMBER_COOKIE_DURATION = 0
+    # A page's CSRF token lives as long as its session (a form left open at a site still posts).
+    WTF_CSRF_TIME_LIMIT = None
+    # Pages are in Chinese unless the user picks English (?lang=en).
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
     # Proxies in front that set X-Forwarded-For/-Proto (1 behind nginx): without this every
     # client would share the proxy's address, and its login limit.
     CASEWORK_PROXY_COUNT = _int("CASEWORK_PROXY_COUNT", 0)

@@ -26,3 +26,4 @@ if [ "$(cat .venv/.requirements-sha 2>/dev/null || true)" != "$wanted" ]; then
     echo "$wanted" > .venv/.requirements-sha
 fi
 export PATH="$PWD/.venv/bin:$PATH"
+python -m casework.web.catalogs compile >/dev/null

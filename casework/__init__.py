@@ -50,6 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.before_request(limit_body_size)
     _register_blueprints(app)
+    from casework.web import init_web
+    init_web(app)
     # after_request hooks run last-registered first: the commit decides the response, then
     # every response, a 409 from the commit included, gets its headers.
     app.after_request(secure_headers)

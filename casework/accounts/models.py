@@ -79,6 +79,18 @@ class User(db.Model):
     def sees_personal_data(self) -> bool:
         return self.role in (Role.OFFICER, Role.SUPERVISOR)
 
+    # What a page session asks of its user (Flask-Login's protocol); a deactivated account's
+    # session ends on its next request.
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
     @property
     def can_administer(self) -> bool:
         """Admins, and only while active, manage users, companies, zones and compounds."""

@@ -19,8 +19,9 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 def _username_at_address() -> str:
-    body = request.get_json(silent=True)
-    username = body.get("username") if isinstance(body, dict) else None
+    # The API signs in with JSON, the sign-in page with a form: both count for the same name.
+    body = request.get_json(silent=True) if request.is_json else request.form
+    username = body.get("username") if hasattr(body, "get") else None
     return f"{str(username)[:80]}@{get_remote_address()}"
 
 

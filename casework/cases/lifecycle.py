@@ -49,15 +49,16 @@ def _deadline_passed(g: GuardInput) -> bool:
 
 
 NOTE_GIVEN = Guard("note_required", "A note (the reason, resolution or inspection note) is required.",
-                   lambda g: bool(g.note.strip()))
+                   lambda g: bool(g.note.strip()), field="note")
 DEADLINE_GIVEN = Guard("deadline_required", "A deadline date is required.",
-                       lambda g: g.deadline is not None)
+                       lambda g: g.deadline is not None, field="deadline")
 DEADLINE_IN_FUTURE = Guard("deadline_in_future", "The deadline must be a date after today.",
-                           lambda g: g.deadline is None or g.deadline > g.today)
+                           lambda g: g.deadline is None or g.deadline > g.today, field="deadline")
 DEADLINE_WITHIN_LIMIT = Guard(
     "deadline_within_limit",
     "The deadline may be at most {CASEWORK_MAX_DEADLINE_DAYS} days from today.",
-    lambda g: g.deadline is None or g.deadline <= g.today + timedelta(days=g.max_deadline_days))
+    lambda g: g.deadline is None or g.deadline <= g.today + timedelta(days=g.max_deadline_days),
+    field="deadline")
 DEADLINE_PASSED = Guard("deadline_passed", "The negotiated deadline has not passed yet.",
                         _deadline_passed)
 NEW_DEADLINE = (DEADLINE_GIVEN, DEADLINE_IN_FUTURE, DEADLINE_WITHIN_LIMIT)
@@ -78,9 +79,10 @@ TRIGGERS: tuple[Trigger, ...] = (
                   "The owner's name is recorded, or the owner is unknown and a public notice "
                   "is attached.",
                   lambda g: bool((g.owner_name or "").strip())
-                  or (g.owner_unknown and AttachmentKind.NOTICE in g.attachment_kinds)),
+                  or (g.owner_unknown and AttachmentKind.NOTICE in g.attachment_kinds),
+                  field="owner_name"),
             Guard("ownership_evidence", "An ownership_doc or notice attachment is required.",
-                  _has(AttachmentKind.OWNERSHIP_DOC, AttachmentKind.NOTICE)),
+                  _has(AttachmentKind.OWNERSHIP_DOC, AttachmentKind.NOTICE), field="attachment"),
         ),
         fields=("note",), deadline=TO_NEGOTIATE, notify=OFFICER,
     ),
@@ -90,7 +92,7 @@ TRIGGERS: tuple[Trigger, ...] = (
             Guard("agreement_or_notice",
                   "An agreement (the owner will self-demolish) or a notice (限期拆除通知书) "
                   "attachment is required.",
-                  _has(AttachmentKind.AGREEMENT, AttachmentKind.NOTICE)),
+                  _has(AttachmentKind.AGREEMENT, AttachmentKind.NOTICE), field="attachment"),
         ),
         fields=("note", "deadline"), deadline=Deadline.given, notify=OFFICER,
     ),
@@ -102,15 +104,15 @@ TRIGGERS: tuple[Trigger, ...] = (
         "demolish", "拆除", (S.NEGOTIATED,), S.DEMOLISHED, OFFICER_OR_SUPERVISOR,
         guards=(
             Guard("after_photo", "An after_photo attachment is required.",
-                  _has(AttachmentKind.AFTER_PHOTO)),
+                  _has(AttachmentKind.AFTER_PHOTO), field="attachment"),
             Guard("method_required", "A method (self, company or enforced) is required.",
-                  lambda g: g.method is not None),
+                  lambda g: g.method is not None, field="method"),
             Guard("enforcement_deadline_passed",
                   "Enforced demolition needs the negotiated deadline to have passed.",
-                  lambda g: g.method != "enforced" or _deadline_passed(g)),
+                  lambda g: g.method != "enforced" or _deadline_passed(g), field="method"),
             Guard("enforcement_approved",
                   "Enforced demolition needs a supervisor's approve_enforcement on this case.",
-                  lambda g: g.method != "enforced" or g.enforcement_approved),
+                  lambda g: g.method != "enforced" or g.enforcement_approved, field="method"),
         ),
         fields=("note", "method"), deadline=Deadline.days("CASEWORK_DAYS_TO_INSPECT"),
         notify=OFFICER_AND_SUPERVISORS,
@@ -119,7 +121,7 @@ TRIGGERS: tuple[Trigger, ...] = (
         "close", "验收结案", (S.DEMOLISHED,), S.CLOSED, SUPERVISOR,
         guards=(
             Guard("inspection_note", "An inspection note is required.",
-                  lambda g: bool(g.note.strip())),
+                  lambda g: bool(g.note.strip()), field="note"),
             WORKORDERS_FINISHED,
         ),
         fields=("note",), notify=OFFICER,
@@ -146,7 +148,7 @@ TRIGGERS: tuple[Trigger, ...] = (
             NOTE_GIVEN,
             Guard("supporting_attachment",
                   "A supporting attachment (ownership_doc or other, e.g. the permit) is required.",
-                  _has(AttachmentKind.OWNERSHIP_DOC, AttachmentKind.OTHER)),
+                  _has(AttachmentKind.OWNERSHIP_DOC, AttachmentKind.OTHER), field="attachment"),
             WORKORDERS_FINISHED,
         ),
         fields=("note",), notify=OFFICER,

@@ -35,6 +35,9 @@ class Guard:
     rule: str
     message: str
     holds: Callable[[Any], bool]
+    # The input the rule is about (note, deadline, method, attachment), so that a form shows
+    # the failure beside it; None for a rule about the record as a whole.
+    field: str | None = None
 
     def text(self, config: Mapping[str, Any]) -> str:
         return self.message.format_map(config)
@@ -144,7 +147,7 @@ def failed_guards(trigger: Trigger, guard_input: Any,
     if not failed:
         return []
     config = current_settings() if config is None else config
-    return [{"rule": g.rule, "message": g.text(config)} for g in failed]
+    return [problem(g.field, g.rule, g.text(config)) for g in failed]
 
 
 def triggers_from(triggers: Iterable[Trigger], state: enum.Enum) -> list[Trigger]:

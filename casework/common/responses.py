@@ -35,10 +35,22 @@ def conflict_response() -> Response:
                                       status=409, code="conflict"))
 
 
+def _is_page() -> bool:
+    """Addresses outside the API are pages (or their files): their errors are pages too."""
+    return not request.path.startswith(("/api/", "/health"))
+
+
+def _page(status: int, exc: Exception):
+    from casework.web.errors import error_page
+    return error_page(status, exc)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         db.session.rollback()
+        if _is_page():
+            return _page(404 if exc.status in (403, 404) else exc.status, exc)
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(StaleDataError)
@@ -56,6 +68,8 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         db.session.rollback()
         status = exc.code or 500
+        if _is_page() and status != 405:
+            return _page(status, exc)
         if status == 413:
             # A phone app needs the limit to shrink or split what it sends. JSON bodies and
             # uploads have limits of their own (see requests.limit_body_size).
@@ -76,4 +90,6 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception):
         db.session.rollback()
         log.exception("unhandled error")
+        if _is_page():
+            return _page(500, exc)
         return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")

@@ -24,14 +24,14 @@ class WorkOrderGuardInput:
     now: datetime
 
 
-NOTE_GIVEN = Guard("note_required", "A note (the reason) is required.", lambda g: bool(g.note.strip()))
+NOTE_GIVEN = Guard("note_required", "A note (the reason) is required.", lambda g: bool(g.note.strip()), field="note")
 
 TRIGGERS: tuple[Trigger, ...] = (
     Trigger("accept", "接单", (W.ASSIGNED, W.REJECTED), W.ACCEPTED, COMPANY,
             fields=("note",), deadline=Deadline.keep, notify=(Notify.officer,)),
     Trigger("complete", "完成", (W.ACCEPTED,), W.COMPLETED, COMPANY,
             guards=(Guard("photo_required", "A photo of the finished work is required.",
-                          lambda g: g.photos > 0),),
+                          lambda g: g.photos > 0, field="attachment"),),
             fields=("note",), notify=(Notify.officer,)),
     Trigger("verify", "验收", (W.COMPLETED,), W.VERIFIED, OFFICER_OR_SUPERVISOR,
             fields=("note",), notify=(Notify.company,)),

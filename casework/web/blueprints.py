@@ -1,0 +1,10 @@
+"""Every blueprint of pages, as ``"module:attribute"``: one line per domain's ``views.py``.
+
+Named as strings so that the web layer imports a domain's views only when the application is
+built, and no domain imports the web layer's list of the others."""
+from __future__ import annotations
+
+WEB_BLUEPRINTS: tuple[str, ...] = (
+    "casework.accounts.views:bp",
+    "casework.notifications.views:bp",
+)
