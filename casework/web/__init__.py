@@ -51,7 +51,8 @@ def init_web(app: Flask) -> None:
 
 
 def _protect_pages() -> None:
-    if (request.method in current_app.config["WTF_CSRF_METHODS"]
+    # A request that matched no page (404, 405) changes nothing and answers as it is.
+    if (request.method in current_app.config["WTF_CSRF_METHODS"] and request.endpoint
             and not request.path.startswith("/api/")):
         csrf.protect()
 
