@@ -85,7 +85,7 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
         "id": INT, "ref": STR, "kind": {"type": "string", "enum": [k.value for k in CaseKind]},
         "zone_id": INT, "compound_id": INT, "address": STR, "description": STR,
         "area_m2": _nullable(NUM), "lat": _nullable(NUM), "lon": _nullable(NUM),
-        "difficulty": INT, "owner_name": _nullable(STR), "owner_phone": _nullable(STR),
+        "accuracy_m": _nullable(NUM), "difficulty": INT, "owner_name": _nullable(STR), "owner_phone": _nullable(STR),
         "owner_id_number": _nullable(STR), "owner_unknown": BOOL, "officer_id": _nullable(INT),
         "state": {"type": "string", "enum": [s.value for s in CaseState]},
         "state_entered_at": TIME, "due_at": _nullable(TIME), "overdue": BOOL, "version": INT,

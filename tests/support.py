@@ -123,3 +123,16 @@ class Api:
         if "expected_version" not in fields:
             fields["expected_version"] = self.get(f"/api/v1/cases/{case_id}").get_json()["version"]
         return self.post(f"/api/v1/cases/{case_id}/transitions", json={"trigger": trigger, **fields})
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    """The API's error shape, exactly: ``{"error": {"code", "message", "details"}}``."""
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert list(body) == ["error"]
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    return body["error"]

@@ -15,18 +15,9 @@ from sqlalchemy import func, select
 from casework.evidence import samples
 from casework.evidence.models import Attachment
 from casework.extensions import db
-from tests.support import Api
+from tests.support import Api, assert_error
 
 DESCRIPTION = {"id", "kind", "content_type", "size", "sha256", "created_at"}
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    error = response.get_json()["error"]
-    assert set(error) == {"code", "message", "details"}
-    if code is not None:
-        assert error["code"] == code
-    return error
 
 
 def stored_files(app) -> list[Path]:

@@ -22,7 +22,7 @@ from casework.common.idempotency import IdempotencyRecord
 from casework.evidence import samples
 from casework.evidence.models import Attachment
 from casework.extensions import db
-from tests.support import Api
+from tests.support import Api, assert_error
 
 REPLAYED = "Idempotent-Replayed"
 
@@ -38,14 +38,6 @@ def counts() -> dict[str, int]:
 
 def with_key(key: str) -> dict[str, str]:
     return {"Idempotency-Key": key}
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    error = response.get_json()["error"]
-    assert set(error) == {"code", "message", "details"}
-    assert error["code"] == code
-    return error
 
 
 @pytest.fixture

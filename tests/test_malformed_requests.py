@@ -17,21 +17,9 @@ from sqlalchemy import select
 
 from casework.evidence import samples
 from casework.extensions import db
-from tests.support import PASSWORD, Api
+from tests.support import Api, PASSWORD, assert_error
 
 DROP = object()  # an override that removes the field from the valid body
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert list(body) == ["error"]
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    if code is not None:
-        assert body["error"]["code"] == code, body
-    return body["error"]
 
 
 def database_rows() -> dict[str, list[tuple]]:

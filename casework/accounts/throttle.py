@@ -20,7 +20,11 @@ limiter = Limiter(key_func=get_remote_address)
 
 def _username_at_address() -> str:
     # The API signs in with JSON, the sign-in page with a form: both count for the same name.
-    body = request.get_json(silent=True) if request.is_json else request.form
+    # The API's body is never parsed as a form here (that would consume it before the view).
+    if request.path.startswith("/api/"):
+        body = request.get_json(silent=True)
+    else:
+        body = request.form
     username = body.get("username") if hasattr(body, "get") else None
     return f"{str(username)[:80]}@{get_remote_address()}"
 

@@ -86,6 +86,8 @@ class Case(db.Model):
     area_m2: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # How far off the phone said the position may be, in metres (geolocation's accuracy).
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
     difficulty: Mapped[int] = mapped_column(Integer, default=3)
     owner_name: Mapped[str | None] = mapped_column(String(200))
     owner_phone: Mapped[str | None] = mapped_column(String(40))

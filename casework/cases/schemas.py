@@ -21,6 +21,7 @@ class CaseFields(Strict):
     area_m2: float | None = Field(None, ge=0, le=100_000)
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
+    accuracy_m: float | None = Field(None, ge=0, le=100_000)
     difficulty: int = Field(3, ge=1, le=5)
     owner_name: str | None = Field(None, max_length=200)
     owner_phone: str | None = Phone
@@ -84,6 +85,7 @@ def case_dict(case: Case, user: User, allowed_triggers: list[str]) -> dict:
         "area_m2": case.area_m2,
         "lat": case.lat,
         "lon": case.lon,
+        "accuracy_m": case.accuracy_m,
         "difficulty": case.difficulty,
         "owner_unknown": case.owner_unknown,
         "officer_id": case.officer_id,
