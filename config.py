@@ -77,6 +77,10 @@ class Config:
     # within LOGIN_WINDOW minutes.
     CASEWORK_LOGIN_NOTICE_FAILURES = _int("CASEWORK_LOGIN_NOTICE_FAILURES", 10)
     CASEWORK_LOGIN_WINDOW_MINUTES = _int("CASEWORK_LOGIN_WINDOW_MINUTES", 15)
+    # The deadline notice (限期拆除通知书): who issues it and the law it cites.
+    CASEWORK_NOTICE_OFFICE = os.environ.get("CASEWORK_NOTICE_OFFICE", "区违法建设治理工作指挥部")
+    CASEWORK_NOTICE_LEGAL_BASIS = os.environ.get(
+        "CASEWORK_NOTICE_LEGAL_BASIS", "《中华人民共和国城乡规划法》第六十四条、第六十八条")
     # Web pages: a signed-in session lasts this many hours, then the user signs in again.
     CASEWORK_SESSION_HOURS = _int("CASEWORK_SESSION_HOURS", 12)
     SESSION_COOKIE_HTTPONLY = True

@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from casework.exports.api import bp as exports_bp
     from casework.health import bp as health_bp
     from casework.imports.api import bp as imports_bp
+    from casework.notices.api import bp as notices_bp
     from casework.notifications.api import bp as notifications_bp
     from casework.openapi import bp as openapi_bp
     from casework.places.api import bp as places_bp
@@ -135,7 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     api.before_request(authenticate_request)
     for child in (accounts_bp, places_bp, cases_bp, evidence_bp, workorders_bp,
                   notifications_bp, exports_bp, imports_bp, dossier_bp, workflow_bp,
-                  openapi_bp, campaign_bp, reports_bp):
+                  openapi_bp, campaign_bp, reports_bp, notices_bp):
         api.register_blueprint(child)
     app.register_blueprint(api)
     app.register_blueprint(health_bp)

@@ -43,5 +43,11 @@ def end_of_local_day(day: date) -> datetime:
     return midnight.astimezone(timezone.utc)
 
 
+def deadline_day(due_at: datetime) -> date:
+    """The date a deadline was given as: it runs to the end of that local day, so the instant
+    stored is the next midnight, which belongs to the day before."""
+    return (due_at - timedelta(microseconds=1)).astimezone(local_zone()).date()
+
+
 def days_from_now(days: int) -> datetime:
     return now() + timedelta(days=days)

@@ -7,4 +7,5 @@ from __future__ import annotations
 WEB_BLUEPRINTS: tuple[str, ...] = (
     "casework.accounts.views:bp",
     "casework.notifications.views:bp",
+    "casework.notices.views:bp",
 )

@@ -42,6 +42,11 @@ def local_date(value: datetime | date | None, format: str = "medium") -> str:  #
     return format_date(value, format)
 
 
+def deadline_date(due_at: datetime | None, format: str = "medium") -> str:  # noqa: A002
+    """A deadline as the date it was given (it runs to the end of that day)."""
+    return format_date(clock.deadline_day(due_at), format) if due_at is not None else ""
+
+
 def local_datetime(value: datetime | None, format: str = "short") -> str:  # noqa: A002
     if value is None:
         return ""
@@ -111,6 +116,7 @@ def url_with(**changes: object) -> str:
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["deadline_date"] = deadline_date
     app.jinja_env.globals.update(
         asset=asset, is_overdue=is_overdue, unread_count=unread_count, nav_links=nav_links,
         url_with=url_with, page_locale=page_locale,
