@@ -19,6 +19,7 @@ from casework.cases.schemas import CaseCreate, CasePatch, TransitionRequest
 from casework.evidence.models import AttachmentKind
 from casework.exports.schemas import ExportLogPage
 from casework.imports.schemas import ImportResult
+from casework.notices.api import NoticeArgs
 from casework.notifications.models import NotificationKind
 from casework.places.schemas import CompoundCreate, ZoneCreate
 from casework.reports.schemas import BacklogOut, BoardOut, OfficersOut, ProgressOut
@@ -139,6 +140,9 @@ ERRORS = {
 
 def _json(schema: dict) -> dict:
     return {"application/json": {"schema": schema}}
+
+
+NOTICE_HTML = {"text/html": {"schema": {"type": "string"}}}
 
 
 def _op(summary: str, ok: str, schema: dict | None, *, body: str | None = None,
@@ -323,6 +327,19 @@ def _paths() -> dict:
                        content={"application/zip": {"schema": {"type": "string",
                                                                "format": "binary"}}}),
         },
+        "/api/v1/cases/{case_id}/notice": {
+            "get": _op("Preview the deadline notice (限期拆除通知书) as printable HTML; records "
+                       "nothing. A case whose ownership is verified takes ?deadline=; a "
+                       "negotiated one states its negotiated deadline", "200", None,
+                       params=[CASE_ID, {"name": "deadline", "in": "query", "required": False,
+                                         "schema": {"type": "string", "format": "date"}}],
+                       errors="401 404 409 422", content=NOTICE_HTML),
+            "post": _op("Issue the deadline notice: its number, deadline and the SHA-256 of "
+                        "the HTML answered (headers X-Notice-Number, X-Notice-SHA256) go into "
+                        "the case's history. The same text again answers 200 and records "
+                        "nothing", "201", None, params=[CASE_ID], body="NoticeArgs",
+                        errors="400 401 404 409 415 422", content=NOTICE_HTML),
+        },
         "/api/v1/cases/{case_id}/workorders": {
             "post": _op("Issue a work order to a property company", "201", _ref("WorkOrder"),
                         params=[CASE_ID], body="WorkOrderCreate",
@@ -431,7 +448,7 @@ def _paths() -> dict:
 # The admin's endpoints' bodies and answers, declared as pydantic models.
 ADMINISTRATION_MODELS: tuple[type[BaseModel], ...] = (
     UserCreate, UserPatch, CompanyCreate, CompanyPatch, ZonePatch, CompoundPatch, UserAccount,
-    UserAccountPage, CompanyAccount, CompanyWithSecret)
+    UserAccountPage, CompanyAccount, CompanyWithSecret, NoticeArgs)
 
 
 def openapi_document() -> dict:
