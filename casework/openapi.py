@@ -98,9 +98,10 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
                        "data": {"type": "object"}, "hash": STR, "prev_hash": STR}),
     "Attachment": _obj({"id": INT, "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]},
                         "content_type": STR, "size": INT, "sha256": STR, "filename": STR,
-                        "created_at": TIME}),
+                        "created_at": TIME, "taken_at": _nullable(TIME)}),
     "AttachmentUpload": _obj({"file": {"type": "string", "format": "binary"},
-                              "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]}},
+                              "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]},
+                              "taken_at": {"type": "string", "format": "date-time"}},
                              ["file", "kind"]),
     "WorkOrder": _obj({
         "id": INT, "case_id": INT, "case_ref": STR,

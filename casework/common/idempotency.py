@@ -12,7 +12,7 @@ import re
 from functools import wraps
 from typing import Callable
 
-from flask import g, make_response, request
+from flask import g, make_response, redirect, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -48,6 +48,10 @@ def _find(user_id: int, key: str) -> IdempotencyRecord | None:
 
 
 def replay(record: IdempotencyRecord):
+    if record.location is not None:
+        response = redirect(record.location, code=record.status)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
     response = make_response(json.loads(record.body), record.status)
     response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -96,11 +100,14 @@ def idempotent(view: Callable) -> Callable:
         g.idempotency_key, g.idempotency_fingerprint = key, fingerprint
         try:
             response = make_response(view(*args, **kwargs))
-            if response.status_code < 400 and response.is_json:
-                db.session.add(IdempotencyRecord(user_id=g.user.id, key=key,
-                                                 fingerprint=fingerprint,
-                                                 status=response.status_code,
-                                                 body=response.get_data(as_text=True)))
+            if response.status_code < 400 and (response.is_json or response.location):
+                # An API answer is kept whole; a page's redirect by where it sends the browser.
+                is_redirect = not response.is_json
+                db.session.add(IdempotencyRecord(
+                    user_id=g.user.id, key=key, fingerprint=fingerprint,
+                    status=response.status_code,
+                    body="" if is_redirect else response.get_data(as_text=True),
+                    location=response.location if is_redirect else None))
                 db.session.flush()
         except (ApiError, IntegrityError, StaleDataError):
             db.session.rollback()

@@ -19,7 +19,8 @@ bp = Blueprint("evidence", __name__)
 
 def _upload() -> operations.Upload:
     return operations.Upload(file=request.files.get("file"), kind=request.form.get("kind"),
-                             unreadable=multipart_unreadable())
+                             unreadable=multipart_unreadable(),
+                             taken_at=request.form.get("taken_at"))
 
 
 @bp.post("/cases/<int:case_id>/attachments")

@@ -29,6 +29,9 @@ class Attachment(db.Model):
     filename: Mapped[str] = mapped_column(String(255), default="")
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
+    # When the photo was taken, as the phone said: a photo scaled down in the browser loses
+    # its EXIF, so the page sends the original file's time along.
+    taken_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     uploaded_by: Mapped[User] = relationship()
 
@@ -52,4 +55,5 @@ class Attachment(db.Model):
     def to_dict(self, viewer: User) -> dict:
         return {"id": self.id, "kind": self.kind.value, "content_type": self.content_type,
                 "size": self.size, "sha256": self.sha256, "filename": self.name_for(viewer),
-                "created_at": self.created_at.isoformat()}
+                "created_at": self.created_at.isoformat(),
+                "taken_at": self.taken_at.isoformat() if self.taken_at else None}

@@ -9,9 +9,11 @@ anything stored, and the case's history records it in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from werkzeug.datastructures import FileStorage
 
+from casework import clock
 from casework.accounts.models import User
 from casework.cases import policies as case_policies
 from casework.cases.history import record_event
@@ -37,6 +39,7 @@ class Upload:
     file: FileStorage | None
     kind: str | None
     unreadable: ApiError | None = None
+    taken_at: str | None = None
 
 
 def read_upload(upload: FileStorage | None, kind: str | None
@@ -69,6 +72,25 @@ def _read(upload: Upload) -> tuple[bytes, str, AttachmentKind, str]:
     return read_upload(upload.file, upload.kind)
 
 
+def taken_at_of(raw: str | None) -> datetime | None:
+    """The capture time sent with a photo: an ISO 8601 time with its offset, not in the
+    future (a phone's clock may run a few minutes ahead)."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationFailed("taken_at is not a time.", [problem(
+            "taken_at", "datetime", "An ISO 8601 time with its offset, e.g. "
+                                    "2026-11-26T09:30:00+08:00.")])
+    if moment > clock.now() + timedelta(minutes=10):
+        raise ValidationFailed("taken_at is in the future.", [problem(
+            "taken_at", "not_in_future", "The photo cannot have been taken in the future.")])
+    return moment.astimezone(timezone.utc)
+
+
 def _check_case(user: User, case: Case) -> None:
     if not case_policies.can_see(user, case):
         raise NotFound("No such case.")
@@ -97,7 +119,8 @@ def add_to_case(case: Case, user: User, upload: Upload) -> Attachment:
     """An upload to a case the caller holds locked (``get_visible_case(..., for_update=True)``)."""
     _check_case(user, case)
     data, content_type, kind, filename = _read(upload)
-    return attach(case, user, data, content_type, kind, filename)
+    return attach(case, user, data, content_type, kind, filename,
+                  taken_at=taken_at_of(upload.taken_at))
 
 
 def add_to_workorder(order: WorkOrder, user: User, upload: Upload) -> Attachment:
@@ -106,13 +129,15 @@ def add_to_workorder(order: WorkOrder, user: User, upload: Upload) -> Attachment
     _check_workorder(user, order)
     data, content_type, kind, filename = _read(upload)
     _check_workorder_kind(kind)
+    taken_at = taken_at_of(upload.taken_at)
     case = lock_case(order.case_id)
-    return attach(case, user, data, content_type, kind, filename, workorder_id=order.id)
+    return attach(case, user, data, content_type, kind, filename, workorder_id=order.id,
+                  taken_at=taken_at)
 
 
 def attach(case: Case, user: User, data: bytes, content_type: str,
            attachment_kind: AttachmentKind, filename: str = "", *,
-           workorder_id: int | None = None) -> Attachment:
+           workorder_id: int | None = None, taken_at: datetime | None = None) -> Attachment:
     """Stores checked bytes (see ``read_upload``) on a case, or on one of its work orders, and
     records them in the case's history. The caller holds the case's row lock. Refuses what
     the API refuses: a user who may not add files there, a finished work order, a kind a work
@@ -128,7 +153,7 @@ def attach(case: Case, user: User, data: bytes, content_type: str,
     digest = storage.store(data)
     attachment = Attachment(case_id=case.id, workorder_id=workorder_id, kind=attachment_kind,
                             content_type=content_type, size=len(data), sha256=digest,
-                            filename=filename, uploaded_by_id=user.id)
+                            filename=filename, uploaded_by_id=user.id, taken_at=taken_at)
     db.session.add(attachment)
     db.session.flush()
     data_recorded = {"attachment_id": attachment.id, "kind": attachment_kind.value,
