@@ -152,3 +152,35 @@ def test_another_users_notification_is_the_404_page(client, make):
     assert response.status_code == 404
     db.session.refresh(row)
     assert row.read_at is None
+
+
+def test_the_service_worker_is_served_from_the_root_and_never_kept_stale(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert "pageFromNetworkFirst" in response.get_data(as_text=True)
+
+
+def test_the_offline_page_and_the_outbox(client, make):
+    offline = client.get("/offline")
+    assert offline.status_code == 200 and "无网络" in page_text(offline.text)
+    assert client.get("/outbox").status_code == 302
+    sign_in(client, make.user("officer", zones=[make.zone()]))
+    outbox = client.get("/outbox")
+    assert outbox.status_code == 200 and 'id="outbox-list"' in outbox.text
+    assert "js/offline.js" in outbox.text and "js/outbox.js" in outbox.text
+
+
+def test_a_page_form_retried_with_its_key_is_applied_once(client, make):
+    user = make.user("officer", zones=[make.zone()])
+    for n in range(2):
+        db.session.add(Notification(channel="inbox", kind=list(NotificationKind)[0],
+                                    user_id=user.id, subject=f"通知{n}", body="正文"))
+    db.session.commit()
+    sign_in(client, user)
+    page = client.get("/inbox").text
+    first = post_form(client, "/inbox/read", page=page, headers={"Idempotency-Key": "k-1"})
+    again = post_form(client, "/inbox/read", page=page, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers.get("Idempotent-Replayed") == "true"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
+from casework.common.idempotency import idempotent
 from casework.common.paging import paginate
 from casework.notifications import operations
 from casework.notifications.queries import inbox_of
@@ -34,6 +35,7 @@ def mark_read(notification_id: int):
 
 @bp.post("/inbox/read")
 @signed_in
+@idempotent
 def mark_all_read():
     marked = operations.mark_all_read(page_user())
     return done("notifications_pages.inbox", _("%(count)s notifications marked as read.",

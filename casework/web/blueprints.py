@@ -5,6 +5,7 @@ built, and no domain imports the web layer's list of the others."""
 from __future__ import annotations
 
 WEB_BLUEPRINTS: tuple[str, ...] = (
+    "casework.web.views:bp",
     "casework.accounts.views:bp",
     "casework.notifications.views:bp",
     "casework.notices.views:bp",
