@@ -9,4 +9,5 @@ WEB_BLUEPRINTS: tuple[str, ...] = (
     "casework.accounts.views:bp",
     "casework.notifications.views:bp",
     "casework.notices.views:bp",
+    "casework.plans.views:bp",
 )
