@@ -45,6 +45,9 @@ class Config:
     # validating costs many times its size, so it gets a limit of its own (default 1 MiB).
     CASEWORK_MAX_JSON_BYTES = _int("CASEWORK_MAX_JSON_BYTES", 1024 * 1024)
 
+    # On SQLite, how long a write waits for another one to finish before answering 503.
+    CASEWORK_SQLITE_BUSY_MS = _int("CASEWORK_SQLITE_BUSY_MS", 10_000)
+
     # The district's local time zone: dates given by users (deadlines) are local dates.
     CASEWORK_TIMEZONE = os.environ.get("CASEWORK_TIMEZONE", "Asia/Shanghai")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, has_request_context, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework.extensions import db, migrate
@@ -44,11 +44,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.install(lambda: current_app.config)
 
     from casework.common.http import IdConverter, secure_headers
-    from casework.common.requests import limit_body_size
+    from casework.common.requests import limit_body_size, read_body_first
     from casework.common.responses import register_error_handlers
     register_error_handlers(app)
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.before_request(limit_body_size)
+    app.before_request(read_body_first)
     _register_blueprints(app)
     from casework.web import init_web
     init_web(app)
@@ -95,7 +96,7 @@ def _configure_sqlite(app: Flask) -> None:
         # WAL lets the web process and the worker read while one writes; the busy timeout
         # makes a second writer wait instead of failing.
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(app.config['CASEWORK_SQLITE_BUSY_MS'])}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -147,7 +148,8 @@ def _commit_or_roll_back(response: Response) -> Response:
     everything else. A conflict found only at commit still answers 409, never 500."""
     from casework.common.errors import stale_version_error
     from casework.common.idempotency import replay_after_race
-    from casework.common.responses import conflict_response, error_as_response
+    from casework.common.responses import (busy_response, conflict_response, error_as_response,
+                                           is_busy)
     from casework.notifications.operations import take_outbox_written
 
     outbox_written = take_outbox_written(db.session)
@@ -162,6 +164,11 @@ def _commit_or_roll_back(response: Response) -> Response:
     except StaleDataError:
         db.session.rollback()
         return error_as_response(stale_version_error())
+    except OperationalError as exc:
+        db.session.rollback()
+        if not is_busy(exc):
+            raise
+        return busy_response()
     except IntegrityError:
         db.session.rollback()
         replayed = replay_after_race()

@@ -128,3 +128,18 @@ def test_an_error_lists_a_bounded_number_of_details_and_says_how_many_were_left(
     assert "4950" in note["message"]
     assert len(response.get_data()) < 20_000
     assert database_rows() == before
+
+
+def test_a_multipart_part_with_no_name_and_an_idempotency_key_is_400(api, make):
+    compound = make.compound()
+    officer = api.as_(make.user("officer", [compound.zone]))
+    case = officer.create_case(compound)
+    body = (b"--b\r\nContent-Disposition: form-data\r\n\r\nnameless\r\n"
+            b"--b\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nbefore_photo\r\n--b--\r\n")
+    response = officer.client.post(
+        f"/api/v1/cases/{case['id']}/attachments", data=body,
+        headers={**officer._headers(None), "Idempotency-Key": "nameless-1",
+                 "Content-Type": "multipart/form-data; boundary=b"})
+    error = assert_error(response, 400, "bad_request")
+    assert "needs a name" in error["message"]
+    assert officer.get(f"/api/v1/cases/{case['id']}/attachments").get_json()["items"] == []

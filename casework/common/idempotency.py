@@ -31,6 +31,8 @@ def _fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(f"{request.method} {request.path}\n".encode())
     if request.mimetype == "multipart/form-data":
+        if any(not name for name in [*request.form.keys(), *request.files.keys()]):
+            raise BadRequest("Every part of a multipart/form-data body needs a name.")
         for name, value in sorted(request.form.items(multi=True)):
             digest.update(f"{name}={value}\n".encode())
         for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):

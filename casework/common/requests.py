@@ -37,6 +37,20 @@ def limit_body_size() -> None:
         request.max_content_length = min(limit, upload_limit) if upload_limit else limit
 
 
+def read_body_first() -> None:
+    """Reads a write's whole body before anything touches the database. A transaction that
+    began first (SQLite takes its write lock at the start of a write) would otherwise be held
+    open by a client sending its body slowly, and every other write would wait for it. An
+    upload is parsed (its file spooled to disk), any other body kept in memory within its
+    limit (``limit_body_size``)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.mimetype == "multipart/form-data":
+        request.form  # noqa: B018 - parsing reads the body to its end
+    else:
+        request.get_data(cache=True)
+
+
 def _check_unannounced_length(raw: bytes) -> None:
     """A body sent without Content-Length (chunked) is read up to the limit and then cut off
     silently by werkzeug; one that reaches the limit may have been longer, so it is 413."""

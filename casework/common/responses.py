@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -27,6 +27,20 @@ def error_as_response(err: ApiError) -> Response:
     body, status = error_response(err.status, err.code, err.message, err.details)
     response = jsonify(body)
     response.status_code = status
+    return response
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """SQLite's answer when another write held the lock for longer than the busy timeout."""
+    return "database is locked" in str(exc.orig)
+
+
+def busy_response() -> Response:
+    """The database was busy with other writes: nothing changed; the client tries again."""
+    response = error_as_response(ApiError("The server is busy with other changes; nothing was "
+                                          "changed. Try again in a few seconds.",
+                                          status=503, code="busy"))
+    response.headers["Retry-After"] = "5"
     return response
 
 
@@ -57,6 +71,16 @@ def register_error_handlers(app: Flask) -> None:
     def _stale(exc: StaleDataError):
         db.session.rollback()
         return error_as_response(stale_version_error())
+
+    @app.errorhandler(OperationalError)
+    def _operational(exc: OperationalError):
+        db.session.rollback()
+        if is_busy(exc):
+            return busy_response()
+        log.exception("database error")
+        if _is_page():
+            return _page(500, exc)
+        return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
 
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError):
