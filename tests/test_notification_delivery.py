@@ -236,3 +236,31 @@ def test_a_redirect_is_not_an_acceptance(api, make, app):
         server.server_close()
     hook = db.session.scalar(select(Notification).where(Notification.channel == Channel.WEBHOOK))
     assert hook.sent_at is None and [a.status for a in _attempts(hook.id)] == ["302"]
+
+
+def test_a_send_whose_worker_died_before_recording_it_is_an_attempt_in_the_trail(api, make, app):
+    """The worker takes the row and sends it, then dies before writing the outcome: the
+    company got the webhook, so when the row is taken again the trail shows that attempt."""
+    from casework.notifications.channels import SENDERS
+    from casework.notifications.delivery import _take, claim
+
+    app.config["CASEWORK_RING_DOORBELL"] = False
+    receiver = WebhookReceiver(SECRET).start()
+    try:
+        company = _company_with_hook(make, receiver.url, SECRET)
+        _issue_workorder(api, make, company)
+        token, [hook_id] = claim(10)
+        outgoing = _take(hook_id, token)
+        SENDERS[outgoing.channel](outgoing)  # delivered; the worker dies here
+        lease = app.config["CASEWORK_DELIVERY_LEASE_SECONDS"]
+        with clock.frozen(clock.now() + timedelta(seconds=lease + 1)):
+            assert deliver_pending() == 1
+    finally:
+        receiver.stop()
+    assert len(receiver.accepted) == 2
+    attempts = _attempts(hook_id)
+    assert [a.status for a in attempts] == ["interrupted", "200"]
+    assert "may have received" in attempts[0].error
+    hook = db.session.get(Notification, hook_id)
+    db.session.refresh(hook)
+    assert hook.attempts == 2 and hook.sent_at is not None and hook.sending_since is None

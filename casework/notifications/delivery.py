@@ -42,12 +42,36 @@ def claim(batch: int) -> tuple[str, list[int]]:
                   or_(Notification.claimed_until.is_(None), Notification.claimed_until < now))
            .order_by(Notification.next_attempt_at, Notification.id).limit(batch)
            .with_for_update(skip_locked=True))
-    ids = db.session.scalars(
-        update(Notification).where(Notification.id.in_(due.scalar_subquery()))
-        .values(claimed_until=now + lease, claim_token=token)
-        .returning(Notification.id).execution_options(synchronize_session=False)).all()
+    ids = db.session.scalars(due).all()
+    if ids:
+        _record_interrupted(ids, now)
+        db.session.execute(
+            update(Notification).where(Notification.id.in_(ids))
+            .values(claimed_until=now + lease, claim_token=token, sending_since=None)
+            .execution_options(synchronize_session=False))
     db.session.commit()
     return token, sorted(ids)
+
+
+INTERRUPTED = ("The worker stopped while sending, before it recorded the outcome; the "
+               "recipient may have received this attempt.")
+
+
+def _record_interrupted(ids: list[int], now) -> None:
+    """A row taken again whose last send was never recorded: that send is an attempt too, so
+    the trail matches what the company may have received. The rows are locked by the claim."""
+    interrupted = db.session.execute(
+        select(Notification.id, Notification.sending_since)
+        .where(Notification.id.in_(ids), Notification.sending_since.is_not(None))).all()
+    if not interrupted:
+        return
+    db.session.add_all([DeliveryAttempt(notification_id=row_id, at=since, ok=False,
+                                        status="interrupted", error=INTERRUPTED,
+                                        worker=None) for row_id, since in interrupted])
+    db.session.execute(
+        update(Notification).where(Notification.id.in_([row_id for row_id, _ in interrupted]))
+        .values(attempts=Notification.attempts + 1, last_error=INTERRUPTED)
+        .execution_options(synchronize_session=False))
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -65,7 +89,8 @@ def _take(notification_id: int, token: str) -> Outgoing | None:
         update(Notification)
         .where(Notification.id == notification_id, Notification.claim_token == token,
                Notification.claimed_until > now, Notification.sent_at.is_(None))
-        .values(claimed_until=now + lease).execution_options(synchronize_session=False)
+        .values(claimed_until=now + lease, sending_since=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if not renewed:
         db.session.commit()
@@ -87,6 +112,8 @@ def _record(outgoing: Outgoing, token: str, status: str | None, error: str | Non
     db.session.add(DeliveryAttempt(notification_id=outgoing.id, at=now, ok=error is None,
                                    status=status, error=error, worker=worker_name()))
     if row.claim_token != token:
+        # Another worker took the row over (and recorded this send as interrupted if it
+        # started first); this outcome is written as an attempt of its own all the same.
         db.session.commit()
         return False
     row.attempts += 1
@@ -99,7 +126,7 @@ def _record(outgoing: Outgoing, token: str, status: str | None, error: str | Non
             log.warning("notification %s given up after %s attempts", row.id, row.attempts)
         else:
             row.next_attempt_at = now + _backoff(row.attempts)
-    row.claimed_until = row.claim_token = None
+    row.claimed_until = row.claim_token = row.sending_since = None
     db.session.commit()
     return error is None
 

@@ -59,6 +59,9 @@ class Notification(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     claim_token: Mapped[str | None] = mapped_column(String(40))
+    # Set when a worker starts sending, cleared when it records the outcome: a row claimed
+    # again with this still set was sent by a worker that stopped before recording it.
+    sending_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
