@@ -3,15 +3,12 @@ export log for admins."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, stream_with_context
-from sqlalchemy import select
 
-from casework.accounts.auth import require_role
-from casework.accounts.models import Role, User
+from casework.accounts.models import User
 from casework.cases.models import Case
 from casework.common.paging import paginate
-from casework.common.requests import query_args
-from casework.exports import operations
-from casework.exports.models import ExportKind, ExportLog
+from casework.common.requests import current_user, query_args
+from casework.exports import operations, queries
 from casework.exports.schemas import (CaseExportQuery, EventExportQuery, ExportLogEntry,
                                       ExportLogPage, ExportLogQuery, WorkOrderExportQuery)
 
@@ -45,15 +42,9 @@ def events_file(user: User, case: Case) -> Response:
 
 @bp.get("/exports")
 def export_log():
-    require_role(Role.ADMIN)
     args = query_args(ExportLogQuery)
-    query = select(ExportLog).order_by(ExportLog.created_at.desc(), ExportLog.id.desc())
-    if args.personal_data is not None:
-        query = query.where(ExportLog.personal_data.is_(args.personal_data))
-    if args.kind:
-        query = query.where(ExportLog.kind == ExportKind(args.kind))
-    if args.user:
-        query = query.where(ExportLog.user_id == args.user)
+    query = queries.export_log(current_user(), personal_data=args.personal_data, kind=args.kind,
+                               user_id=args.user)
     page = paginate(query, args.page, args.per_page,
                     lambda entry: ExportLogEntry.model_validate(entry, from_attributes=True))
     return ExportLogPage(**page).model_dump(mode="json")
