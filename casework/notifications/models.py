@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework import clock
@@ -41,6 +41,10 @@ class Notification(db.Model):
         # What a delivery worker scans: unsent rows of the outgoing channels by due time.
         Index("ix_notifications_pending", "sent_at", "failed_at", "next_attempt_at"),
         Index("ix_notifications_inbox", "user_id", "channel", "created_at"),
+        # The unread count every page shows: only the unread inbox rows, a small index.
+        Index("ix_notifications_unread", "user_id",
+              postgresql_where=text("channel = 'inbox' AND read_at IS NULL"),
+              sqlite_where=text("channel = 'inbox' AND read_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

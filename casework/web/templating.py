@@ -60,13 +60,9 @@ def is_overdue(due_at: datetime | None) -> bool:
 def unread_count() -> int:
     if not current_user.is_authenticated:
         return 0
-    from sqlalchemy import func, select
+    from casework.notifications.queries import unread_count as count_of
 
-    from casework.extensions import db
-    from casework.notifications.queries import inbox_of
-
-    return db.session.scalar(select(func.count()).select_from(
-        inbox_of(current_user, unread=True).order_by(None).subquery())) or 0
+    return count_of(current_user)
 
 
 # The top navigation by role, as addresses (spec section 14); a page not built in this
