@@ -58,13 +58,11 @@ def _protect_pages() -> None:
 
 
 def _load_user(user_id: str):
-    from casework.accounts.models import User
-    from casework.extensions import db
+    from casework.accounts.operations import active_user
 
-    if not user_id.isdigit():
+    if not user_id.isdigit() or len(user_id) > 9:
         return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    return active_user(int(user_id))
 
 
 def _remember_language() -> None:
