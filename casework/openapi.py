@@ -11,21 +11,23 @@ from flask import Blueprint
 from pydantic import BaseModel
 
 from casework.accounts.auth import public
-from casework.accounts.schemas import LoginRequest
+from casework.accounts.schemas import LoginRequest, UserQuery
 from casework.campaign.schemas import CampaignChangesOut, CampaignOut, CampaignPut
 from casework.cases.lifecycle import BY_NAME
 from casework.cases.models import CaseKind, CaseState
-from casework.cases.schemas import CaseCreate, CasePatch, TransitionRequest
+from casework.cases.schemas import CaseCreate, CasePatch, CaseQuery, TransitionRequest
+from casework.common.schemas import PageArgs
 from casework.evidence.models import AttachmentKind
-from casework.exports.schemas import ExportLogPage
+from casework.exports.schemas import ExportLogPage, ExportLogQuery
 from casework.imports.schemas import ImportResult
 from casework.notices.api import NoticeArgs
+from casework.notifications.api import InboxQuery
 from casework.notifications.models import NotificationKind
-from casework.places.schemas import CompoundCreate, ZoneCreate
-from casework.reports.schemas import BacklogOut, BoardOut, OfficersOut, ProgressOut
+from casework.places.schemas import CompoundCreate, CompoundQuery, ZoneCreate
+from casework.reports.schemas import BacklogOut, BoardOut, OfficersOut, ProgressOut, ReportQuery
 from casework.workorders.lifecycle import BY_NAME as WORKORDER_TRIGGERS
 from casework.workorders.models import WorkOrderKind, WorkOrderState
-from casework.workorders.schemas import WorkOrderCreate, WorkOrderTransition
+from casework.workorders.schemas import WorkOrderCreate, WorkOrderQuery, WorkOrderTransition
 # The admin's endpoints (users, companies, renaming places).
 from casework.accounts.schemas import (CompanyAccount, CompanyCreate, CompanyPatch,  # noqa: I001
                                        CompanyWithSecret, UserAccount, UserAccountPage,
@@ -180,8 +182,44 @@ def _query(name: str, schema: dict, description: str = "") -> dict:
             "description": description}
 
 
-PAGING = [_query("page", {"type": "integer", "minimum": 1}),
-          _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200})]
+def _params_of(model: type[BaseModel], descriptions: dict[str, str] | None = None) -> list[dict]:
+    """A query string's parameters from the pydantic model the view validates it with, so
+    that the document states exactly the ranges, lengths and enums the server enforces. A
+    query string has no null, so a filter's null branch is left out; a list is comma-separated."""
+    schema = model.model_json_schema()
+    definitions = schema.get("$defs", {})
+    params = []
+    for name, prop in schema["properties"].items():
+        prop = _inline(prop, definitions)
+        options = [option for option in prop.pop("anyOf", []) if option.get("type") != "null"]
+        if len(options) == 1:
+            prop.update(options[0])
+        elif options:
+            prop["anyOf"] = options
+        if prop.get("default") is None:
+            prop.pop("default", None)
+        prop.pop("title", None)
+        param = {"name": name, "in": "query", "required": name in schema.get("required", []),
+                 "schema": prop}
+        if prop.get("type") == "array":
+            param.update(style="form", explode=False)
+        if descriptions and name in descriptions:
+            param["description"] = descriptions[name]
+        params.append(param)
+    return params
+
+
+def _inline(value: Any, definitions: dict) -> Any:
+    if isinstance(value, dict):
+        if "$ref" in value:
+            return _inline(dict(definitions[value["$ref"].rsplit("/", 1)[-1]]), definitions)
+        return {key: _inline(item, definitions) for key, item in value.items() if key != "title"}
+    if isinstance(value, list):
+        return [_inline(item, definitions) for item in value]
+    return value
+
+
+PAGING = _params_of(PageArgs)
 CASE_ID = _path_id("case_id")
 EXPORT_PARAMS = [
     _query("format", {"type": "string", "enum": ["csv", "xlsx"]},
@@ -206,13 +244,9 @@ WORKORDER_ID = _path_id("workorder_id")
 
 
 def _paths() -> dict:
-    case_filters = [
-        _query("state", STR, "One state or several, comma-separated"),
-        _query("zone", STR, "Zone code or id"), _query("compound", INT),
-        _query("kind", {"type": "string", "enum": [k.value for k in CaseKind]}),
-        _query("officer", INT), _query("overdue", BOOL),
-        _query("q", STR, "Search in ref, address, description (and owner name for officers)"),
-    ] + PAGING
+    case_filters = _params_of(CaseQuery, {
+        "state": "One state or several, comma-separated", "zone": "Zone code or id",
+        "q": "Search in ref, address, description (and owner name for officers)"})
     return {
         "/api/v1/auth/login": {"post": _op("Log in; returns a bearer token", "200", _ref("Login"),
                                            body="LoginRequest", errors="400 401 422 429",
@@ -228,13 +262,9 @@ def _paths() -> dict:
         },
         "/api/v1/users": {
             "get": _op("Users, by username (admin)", "200", _ref("UserAccountPage"),
-                       params=[_query("role", {"type": "string",
-                                               "enum": ["admin", "supervisor", "officer",
-                                                        "company"]}),
-                               _query("zone", INT, "Zone id"), _query("company", INT),
-                               _query("active", BOOL),
-                               _query("q", STR, "Search in username, display name, email")]
-                       + PAGING, errors="401 403 422"),
+                       params=_params_of(UserQuery, {
+                           "zone": "Zone id", "q": "Search in username, display name, email"}),
+                       errors="401 403 422"),
             "post": _op("Create a user with its zones or company (admin)", "201",
                         _ref("UserAccount"), body="UserCreate",
                         errors="400 401 403 409 415 422", idempotent=True),
@@ -280,7 +310,7 @@ def _paths() -> dict:
         },
         "/api/v1/compounds": {
             "get": _op("Compounds visible to the user", "200", _page_of("Compound"),
-                       params=[_query("zone_id", INT)] + PAGING, errors="401 403 422"),
+                       params=_params_of(CompoundQuery), errors="401 403 422"),
             "post": _op("Create a compound (admin)", "201", _ref("Compound"),
                         body="CompoundCreate", errors="400 401 403 409 415 422"),
         },
@@ -350,12 +380,7 @@ def _paths() -> dict:
             "get": _with_exports(_op(
                 "Work orders visible to the user (a company sees only its own)", "200",
                 _page_of("WorkOrder"), errors="401 422",
-                params=[_query("state", {"type": "string",
-                                         "enum": [s.value for s in WorkOrderState]}),
-                        _query("case", INT), _query("company", INT),
-                        _query("kind", {"type": "string",
-                                        "enum": [k.value for k in WorkOrderKind]}),
-                        _query("overdue", BOOL)] + PAGING)),
+                params=_params_of(WorkOrderQuery))),
         },
         "/api/v1/workorders/{workorder_id}": {
             "get": _op("One work order with allowed_triggers and version", "200",
@@ -381,9 +406,7 @@ def _paths() -> dict:
         },
         "/api/v1/notifications": {
             "get": _op("The user's inbox, newest first", "200", _page_of("Notification"),
-                       params=[_query("unread", BOOL),
-                               _query("kind", {"type": "string",
-                                               "enum": [k.value for k in NotificationKind]})] + PAGING,
+                       params=_params_of(InboxQuery),
                        errors="401 422"),
         },
         "/api/v1/notifications/{notification_id}/read": {
@@ -398,10 +421,7 @@ def _paths() -> dict:
             "get": _op("The export log (admin): every export and dossier download, who, when, "
                        "which filter, how many rows, whether it held owners' personal data",
                        "200", _ref("ExportLogPage"), errors="401 403 422",
-                       params=[_query("personal_data", BOOL),
-                               _query("kind", {"type": "string", "enum": [
-                                   "cases", "workorders", "events", "dossier"]}),
-                               _query("user", INT)] + PAGING),
+                       params=_params_of(ExportLogQuery)),
         },
         "/api/v1/imports": {
             "post": _op("Import a survey (CSV in UTF-8 or GB18030, or XLSX): every row checked "
@@ -425,7 +445,8 @@ def _paths() -> dict:
                        _ref("CampaignChangesOut"), params=PAGING, errors="401 404 422"),
         },
         **{f"/api/v1/reports/{name}": {"get": _op(summary, "200", _ref(model), errors="401 404 422",
-                                                  params=[_query("zone", STR, "Zone code")])}
+                                                  params=_params_of(ReportQuery, {
+                                                      "zone": "Zone code"}))}
            for name, summary, model in (
                ("backlog", "Cases by zone, state and kind; overdue; oldest; by difficulty",
                 "BacklogOut"),
