@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from casework.accounts.models import Company, Role, User
-from casework.common.schemas import PageArgs, Strict
+from casework.common.schemas import NOT_NULL, PageArgs, Strict
 
 
 # A password is compared exactly: trimming it (as request strings are) would lock out
@@ -60,14 +60,18 @@ class UserPatch(Strict):
     """Only the fields sent change; only ``email`` and ``company_id`` may be set to null (the
     operation refuses null for the others)."""
 
-    display_name: str | None = Field(None, min_length=1, max_length=200)
+    partial = True
+    display_name: str | None = Field(None, min_length=1, max_length=200,
+                                     json_schema_extra=NOT_NULL)
     email: str | None = Email
-    locale: Locale | None = None
-    role: Role | None = None
-    zone_ids: list[Annotated[int, Field(ge=1)]] | None = Field(None, max_length=100)
+    locale: Locale | None = Field(None, json_schema_extra=NOT_NULL)
+    role: Role | None = Field(None, json_schema_extra=NOT_NULL)
+    zone_ids: list[Annotated[int, Field(ge=1)]] | None = Field(None, max_length=100,
+                                                               json_schema_extra=NOT_NULL)
     company_id: int | None = Field(None, ge=1)
-    active: bool | None = None
-    password: ExactString | None = Field(None, min_length=8, max_length=200)
+    active: bool | None = Field(None, json_schema_extra=NOT_NULL)
+    password: ExactString | None = Field(None, min_length=8, max_length=200,
+                                         json_schema_extra=NOT_NULL)
 
 
 class UserQuery(PageArgs):
@@ -88,7 +92,8 @@ class CompanyPatch(Strict):
     """Only the fields sent change; ``contact`` and ``webhook_url`` may be set to null, ``name``
     may not (the operation refuses it)."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    partial = True
+    name: str | None = Field(None, min_length=1, max_length=200, json_schema_extra=NOT_NULL)
     contact: str | None = Field(None, max_length=200)
     webhook_url: str | None = WebhookUrl
 

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseEvent, CaseKind, CaseState
-from casework.common.schemas import PageArgs, Strict
+from casework.common.schemas import NOT_NULL, PageArgs, Strict
 
 Phone = Field(None, max_length=40, pattern=r"^[0-9+\-() ]*$")
 
@@ -36,9 +36,10 @@ class CaseCreate(CaseFields):
 
 
 class CasePatch(CaseFields):
+    partial = True
     expected_version: int = Field(ge=1)
-    kind: CaseKind | None = None
-    compound_id: int | None = Field(None, ge=1)
+    kind: CaseKind | None = Field(None, json_schema_extra=NOT_NULL)
+    compound_id: int | None = Field(None, ge=1, json_schema_extra=NOT_NULL)
 
 
 # Fields a case reads back with that no client may write.

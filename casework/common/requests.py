@@ -116,7 +116,9 @@ def json_object() -> dict[str, Any]:
     raw = request.get_data(cache=True)
     _check_unannounced_length(raw)
     if request.mimetype != "application/json":
-        if not raw:
+        # A multipart body was parsed (and so consumed) by read_body_first: its length says
+        # it was there.
+        if not (raw or request.content_length):
             raise BadRequest("A JSON body is required.")
         raise ApiError("Send the body as application/json.", status=415,
                        code="unsupported_media_type")

@@ -1,7 +1,7 @@
 """Pieces shared by the request schemas of every domain."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -35,12 +35,50 @@ def _check_value(value: Any) -> Any:
     return value
 
 
+# A field that may be left out of a change but not set to null (the operation refuses null):
+# ``Field(None, json_schema_extra=NOT_NULL)``. Only the document needs the mark.
+NOT_NULL = {"not_null": True}
+_NO_NUL = "^[^\\u0000]*$"
+# Trimmed, then at least one character: so at least one that is not white space.
+_NO_NUL_NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+
+def _document_field(prop: dict[str, Any]) -> None:
+    """States in a field's JSON schema what ``_check_value`` and trimming enforce."""
+    for option in prop.get("anyOf", []):
+        _document_field(option)
+    if isinstance(prop.get("items"), dict):
+        _document_field(prop["items"])
+    if prop.get("type") == "integer":
+        prop.setdefault("maximum", MAX_INT)
+        prop.setdefault("minimum", -MAX_INT)
+    elif prop.get("type") == "string" and not ({"enum", "format", "pattern", "const"} & set(prop)):
+        prop["pattern"] = _NO_NUL_NOT_BLANK if prop.get("minLength", 0) >= 1 else _NO_NUL
+
+
+def _document_storable(schema: dict[str, Any], _model: Any = None) -> None:
+    """What the document says of a request model: the limits of the database, that a field
+    left out is not the same as null (no ``default: null``; no default at all in a change,
+    ``partial``, where a field left out stays as it is), and which fields refuse null."""
+    for prop in schema.get("properties", {}).values():
+        if prop.pop("not_null", False) and "anyOf" in prop:
+            prop["anyOf"] = [o for o in prop["anyOf"] if o.get("type") != "null"]
+            if len(prop["anyOf"]) == 1:
+                prop.update(prop.pop("anyOf")[0])
+        if "default" in prop and (prop["default"] is None or getattr(_model, "partial", False)):
+            del prop["default"]
+        _document_field(prop)
+
+
 class Strict(BaseModel):
     """A request body or query string: unknown fields are refused, strings are trimmed, and no
     value gets past validation that the database could not store or compare (integers beyond
-    ``MAX_INT``, text with NUL characters)."""
+    ``MAX_INT``, text with NUL characters). Its JSON schema says so."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              json_schema_extra=_document_storable)
+    # A change (PATCH): fields left out stay as they are.
+    partial: ClassVar[bool] = False
 
     @field_validator("*", mode="after")
     @classmethod

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from casework.common.schemas import PageArgs, Strict
+from casework.common.schemas import NOT_NULL, PageArgs, Strict
 
 
 class ZoneCreate(Strict):
@@ -28,5 +28,6 @@ class ZonePatch(Strict):
 class CompoundPatch(Strict):
     """Only the fields sent change; neither may be null (the operation refuses it)."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    address: str | None = Field(None, max_length=300)
+    partial = True
+    name: str | None = Field(None, min_length=1, max_length=200, json_schema_extra=NOT_NULL)
+    address: str | None = Field(None, max_length=300, json_schema_extra=NOT_NULL)
