@@ -78,7 +78,9 @@ def _forget_previous_request() -> None:
     per-request values in ``g``, which lives as long as the application context. A served
     request has a context of its own; a request made inside a longer one (a test, a command)
     must not inherit the previous request's language, token or user."""
-    for name in ("_flask_babel", "csrf_valid", "user", current_app.config["WTF_CSRF_FIELD_NAME"]):
+    # Flask-Login keeps the signed-in user as _login_user.
+    for name in ("_flask_babel", "csrf_valid", "user", "_login_user",
+                 current_app.config["WTF_CSRF_FIELD_NAME"]):
         g.pop(name, None)
 
 
