@@ -10,4 +10,5 @@ WEB_BLUEPRINTS: tuple[str, ...] = (
     "casework.notifications.views:bp",
     "casework.notices.views:bp",
     "casework.plans.views:bp",
+    "casework.workorders.views:bp",
 )

@@ -2,15 +2,16 @@
 of their zones' cases (spec sections 4 and 8)."""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import selectinload
 
 from casework import clock
 from casework.accounts.models import Role, User
-from casework.cases.models import Case
+from casework.cases.models import Case, CaseEvent
 from casework.common.queries import one_or_404, overdue_filter
+from casework.extensions import db
 from casework.workorders import lifecycle, policies
-from casework.workorders.models import DEADLINE_STATES, WorkOrder
+from casework.workorders.models import DEADLINE_STATES, WorkOrder, WorkOrderState
 from casework.workorders.schemas import WorkOrderQuery
 
 LATE_STATES = DEADLINE_STATES  # the name callers used before the states moved to the model
@@ -48,6 +49,32 @@ def filtered_workorders(user: User, args: WorkOrderQuery) -> Select:
     return (query.options(selectinload(WorkOrder.company),
                           selectinload(WorkOrder.case).selectinload(Case.compound))
             .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()))
+
+
+def open_first(query: Select) -> Select:
+    """The order of a worklist: work still owed (soonest due, so the overdue first), then work
+    awaiting verification, then finished work, newest first."""
+    rank = case((WorkOrder.state.in_(DEADLINE_STATES), 0),
+                (WorkOrder.state == WorkOrderState.COMPLETED, 1), else_=2)
+    return query.order_by(None).order_by(rank, WorkOrder.due_at.asc().nulls_last(),
+                                         WorkOrder.created_at.desc(), WorkOrder.id.desc())
+
+
+def case_workorders(user: User, case_id: int) -> list[WorkOrder]:
+    """A case's work orders that ``user`` sees, open first."""
+    query = open_first(visible_workorders(user).where(WorkOrder.case_id == case_id)
+                       .options(selectinload(WorkOrder.company)))
+    return list(db.session.scalars(query))
+
+
+def workorder_events(order: WorkOrder) -> list[CaseEvent]:
+    """The steps of one work order, from its case's history (oldest first): its own triggers
+    and the files added to it, never the rest of the case's history."""
+    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == order.case_id)
+                                .order_by(CaseEvent.seq))
+    return [event for event in events
+            if (event.trigger.startswith("workorder_") or event.trigger == "attach")
+            and (event.data or {}).get("workorder_id") == order.id]
 
 
 def allowed_triggers(order: WorkOrder, user: User) -> list[str]:
