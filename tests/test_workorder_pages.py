@@ -302,3 +302,36 @@ def test_the_officer_issues_a_work_order_from_the_case_page(site, app):
         company_user = db.session.get(User, site.company.id)
         assert 'name="workorder-due_date"' not in render_template(
             "workorders/_case_workorders.html", case=case, user=company_user)
+
+
+def test_a_form_sent_again_from_the_phone_s_outbox_counts_once(site):
+    order = site.issue()
+    client = site.page_client(site.company)
+    page = client.get(f"/workorders/{order['id']}")
+    assert 'data-offline=' in page.text
+    data = {"csrf_token": form_token(page.text), "accept-expected_version": order["version"]}
+    headers = {"Idempotency-Key": "accept-once-1"}
+    first = client.post(f"/workorders/{order['id']}/transitions/accept", data=data,
+                        headers=headers)
+    again = client.post(f"/workorders/{order['id']}/transitions/accept", data=data,
+                        headers=headers)
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert site.order(order["id"])["version"] == order["version"] + 1
+
+
+def test_a_photo_scaled_down_on_the_phone_keeps_the_time_it_was_taken(site):
+    order = site.issue()
+    accepted = site.step(site.company, order["id"], "accept")
+    client = site.page_client(site.company)
+    page = client.get(f"/workorders/{order['id']}")
+    taken = (clock.now() - timedelta(days=2)).replace(microsecond=0)
+    response = client.post(
+        f"/workorders/{order['id']}/transitions/complete",
+        data={"csrf_token": form_token(page.text), "complete-expected_version": accepted["version"],
+              "complete-attachment": (io.BytesIO(samples.png("t")), "t.jpg"),
+              "taken_at": taken.isoformat().replace("+00:00", "Z")},
+        content_type="multipart/form-data")
+    assert response.status_code == 303
+    photo = db.session.scalars(select(Attachment).where(Attachment.workorder_id == order["id"])).one()
+    assert photo.taken_at == taken

@@ -14,6 +14,7 @@ from casework.accounts.models import User
 from casework.accounts.queries import companies
 from casework.cases.models import Case
 from casework.cases.queries import get_visible_case
+from casework.common.idempotency import idempotent
 from casework.common.errors import ApiError, ValidationFailed, problem
 from casework.common.paging import paginate
 from casework.common.requests import validation_details
@@ -135,6 +136,7 @@ def show(workorder_id: int):
 
 @bp.post("/workorders/<int:workorder_id>/transitions/<trigger>")
 @signed_in
+@idempotent
 def fire(workorder_id: int, trigger: str):
     """One step. For ``complete``, the photos and the step are one transaction: the request
     commits only when it succeeds, so a refused step keeps no photo either."""
@@ -180,19 +182,26 @@ def _version(raw: str | None) -> int:
 
 def _add_photos(order: WorkOrder, user: User, form: CompleteForm) -> None:
     """Each chosen photo, as a photo after the work; a file that is not a photo is refused
-    beside the photo field."""
-    for photo in form.attachment.data or []:
-        if not (photo and photo.filename):
-            continue  # a file input left empty still sends an empty part
+    beside the photo field. A photo scaled down on the phone (``offline.js``) comes with the
+    time it was taken, one ``taken_at`` per photo."""
+    photos = [photo for photo in form.attachment.data or [] if photo and photo.filename]
+    taken = request.form.getlist("taken_at")
+    for n, photo in enumerate(photos):
         try:
             evidence.add_to_workorder(order, user, evidence.Upload(
-                file=photo, kind=AttachmentKind.AFTER_PHOTO.value))
+                file=photo, kind=AttachmentKind.AFTER_PHOTO.value,
+                taken_at=taken[n] if n < len(taken) else None))
         except ApiError as err:
             if err.status in (403, 404, 409):
                 raise
-            rule = "unsupported_media_type" if err.status == 415 else "not_empty"
-            raise ValidationFailed("The photo was refused.", [problem(
-                "attachment", rule, str(_PROBLEMS[rule]))]) from err
+            details = [d for d in err.details if isinstance(d, dict)] \
+                if isinstance(err.details, list) else []
+            rule = ("unsupported_media_type" if err.status == 415
+                    else details[0].get("rule", "") if details else "")
+            message = _PROBLEMS.get(rule) or (details[0].get("message") if details
+                                              else err.message)
+            raise ValidationFailed("The photo was refused.",
+                                   [problem("attachment", rule, str(message))]) from err
 
 
 # Photos -------------------------------------------------------------------------------------
@@ -240,6 +249,7 @@ def new(case_id: int):
 
 @bp.post("/cases/<int:case_id>/workorders")
 @signed_in
+@idempotent
 def create(case_id: int):
     user = page_user()
     case = get_visible_case(user, case_id, for_update=True)
