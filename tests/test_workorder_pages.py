@@ -130,6 +130,8 @@ def test_the_list_keeps_its_filters_in_the_address(site):
                      html)
     refused = client.get("/workorders?state=nonsense")
     assert refused.status_code == 422
+    error = re.search(r'id="state-error"[^>]*>([^<]+)<', refused.text)
+    assert error and "请从给出的选项中选择" in error.group(1)
     assert f'href="/workorders/{assigned["id"]}"' in refused.text
 
 

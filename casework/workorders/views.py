@@ -89,8 +89,10 @@ def index():
     try:
         args = WorkOrderQuery.model_validate(wanted)
     except ValidationError as exc:
-        show_problems(form, ValidationFailed("The filters are not valid.",
-                                             validation_details(exc)))
+        # Only a hand-edited address gets here: the form offers valid values alone.
+        show_problems(form, ValidationFailed("The filters are not valid.", [
+            {**detail, "message": _("Choose one of the values offered.")}
+            for detail in validation_details(exc)]))
         args, status = WorkOrderQuery(), 422
     page = paginate(open_first(filtered_workorders(user, args)), page_number(), PER_PAGE,
                     lambda order: order)
