@@ -5,6 +5,7 @@ route under /api/v1 is described here and that the document is valid.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint
@@ -18,6 +19,7 @@ from casework.cases.models import CaseKind, CaseState
 from casework.cases.schemas import CaseCreate, CasePatch, CaseQuery, TransitionRequest
 from casework.common.schemas import PageArgs
 from casework.evidence.models import AttachmentKind
+from casework.evidence.storage import ALLOWED_TYPES
 from casework.exports.schemas import ExportLogPage, ExportLogQuery
 from casework.imports.schemas import ImportResult
 from casework.notices.api import NoticeArgs
@@ -101,10 +103,14 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
     "Attachment": _obj({"id": INT, "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]},
                         "content_type": STR, "size": INT, "sha256": STR, "filename": STR,
                         "created_at": TIME, "taken_at": _nullable(TIME)}),
-    "AttachmentUpload": _obj({"file": {"type": "string", "format": "binary"},
-                              "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]},
-                              "taken_at": {"type": "string", "format": "date-time"}},
-                             ["file", "kind"]),
+    "AttachmentUpload": {**_obj({
+        "file": {"type": "string", "format": "binary",
+                 "description": "A JPEG, PNG, WebP or HEIC photo or a PDF, judged from its "
+                                "bytes (anything else is 415), at most CASEWORK_MAX_UPLOAD_BYTES"},
+        "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]},
+        "taken_at": {"type": "string", "format": "date-time",
+                     "description": "When the photo was taken, with its offset; not in the "
+                                    "future"}}, ["file", "kind"]), "additionalProperties": False},
     "WorkOrder": _obj({
         "id": INT, "case_id": INT, "case_ref": STR,
         "case_kind": {"type": "string", "enum": [k.value for k in CaseKind]},
@@ -145,7 +151,19 @@ def _json(schema: dict) -> dict:
     return {"application/json": {"schema": schema}}
 
 
+# What an attachment is served as: the type found from its bytes, one of the accepted ones.
+ATTACHMENT_CONTENT = {kind: {"schema": {"type": "string", "format": "binary"}}
+                      for kind in sorted(ALLOWED_TYPES)}
 NOTICE_HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+    "description": "1 to 200 printable ASCII characters (a UUID is a good choice). A retry with "
+                   "the same key and body replays the first answer and changes nothing. Keys "
+                   "are the user's own across every endpoint: the same key with another "
+                   "request, here or elsewhere, is refused (422 idempotency_key_reused)."}
 
 
 def _op(summary: str, ok: str, schema: dict | None, *, body: str | None = None,
@@ -155,13 +173,14 @@ def _op(summary: str, ok: str, schema: dict | None, *, body: str | None = None,
     op: dict[str, Any] = {"summary": summary, "responses": {}}
     op["responses"][ok] = {"description": "Success",
                            **({"content": content or _json(schema)} if schema or content else {})}
-    for code in errors.split():
+    codes = set(errors.split())
+    if idempotent:
+        codes.update(("400", "422"))  # a malformed Idempotency-Key; one used for another request
+    for code in sorted(codes):
         op["responses"][code] = {"description": ERRORS[code], "content": _json(_ref("Error"))}
     parameters = list(params or [])
     if idempotent:
-        parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
-                           "schema": {"type": "string", "maxLength": 200},
-                           "description": "Retrying with the same key and body replays the first answer."})
+        parameters.append(IDEMPOTENCY_KEY)
     if parameters:
         op["parameters"] = parameters
     if body:
@@ -237,7 +256,9 @@ EXPORT_CONTENT = {
 
 def _with_exports(op: dict) -> dict:
     """A list that also downloads as CSV or XLSX with ``?format=``."""
-    op["parameters"] = op.get("parameters", []) + EXPORT_PARAMS
+    present = {param["name"] for param in op.get("parameters", [])}
+    op["parameters"] = op.get("parameters", []) + [param for param in EXPORT_PARAMS
+                                                   if param["name"] not in present]
     op["responses"]["200"]["content"].update(EXPORT_CONTENT)
     return op
 WORKORDER_ID = _path_id("workorder_id")
@@ -341,14 +362,14 @@ def _paths() -> dict:
             "get": _op("The case's attachments", "200", _list_of("Attachment"),
                        params=[CASE_ID], errors="401 404"),
             "post": _op("Upload a photo or document", "201", _ref("Attachment"),
-                        params=[CASE_ID], errors="401 403 404 413 415 422",
+                        params=[CASE_ID], errors="401 403 404 409 413 415 422",
                         request_content={"multipart/form-data": {"schema": _ref("AttachmentUpload")}},
                         idempotent=True),
         },
         "/api/v1/cases/{case_id}/attachments/{attachment_id}": {
             "get": _op("Download an attachment", "200", None,
                        params=[CASE_ID, _path_id("attachment_id")], errors="401 404",
-                       content={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}),
+                       content=ATTACHMENT_CONTENT),
         },
         "/api/v1/cases/{case_id}/dossier": {
             "get": _op("The case dossier (案卷): a ZIP of case.json, the hash-chained events.json, "
@@ -364,12 +385,12 @@ def _paths() -> dict:
                        "negotiated one states its negotiated deadline", "200", None,
                        params=[CASE_ID, {"name": "deadline", "in": "query", "required": False,
                                          "schema": {"type": "string", "format": "date"}}],
-                       errors="401 404 409 422", content=NOTICE_HTML),
+                       errors="401 403 404 409 422", content=NOTICE_HTML),
             "post": _op("Issue the deadline notice: its number, deadline and the SHA-256 of "
                         "the HTML answered (headers X-Notice-Number, X-Notice-SHA256) go into "
                         "the case's history. The same text again answers 200 and records "
                         "nothing", "201", None, params=[CASE_ID], body="NoticeArgs",
-                        errors="400 401 404 409 415 422", content=NOTICE_HTML),
+                        errors="400 401 403 404 409 415 422", content=NOTICE_HTML),
         },
         "/api/v1/cases/{case_id}/workorders": {
             "post": _op("Issue a work order to a property company", "201", _ref("WorkOrder"),
@@ -395,14 +416,14 @@ def _paths() -> dict:
             "get": _op("The work order's photos and its case's before/after photos", "200",
                        _list_of("Attachment"), params=[WORKORDER_ID], errors="401 404"),
             "post": _op("Upload a photo to the work order", "201", _ref("Attachment"),
-                        params=[WORKORDER_ID], errors="401 403 404 413 415 422",
+                        params=[WORKORDER_ID], errors="401 403 404 409 413 415 422",
                         request_content={"multipart/form-data": {"schema": _ref("AttachmentUpload")}},
                         idempotent=True),
         },
         "/api/v1/workorders/{workorder_id}/attachments/{attachment_id}": {
             "get": _op("Download a work order's attachment or its case's photo", "200", None,
                        params=[WORKORDER_ID, _path_id("attachment_id")], errors="401 404",
-                       content={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}),
+                       content=ATTACHMENT_CONTENT),
         },
         "/api/v1/notifications": {
             "get": _op("The user's inbox, newest first", "200", _page_of("Notification"),
@@ -428,9 +449,10 @@ def _paths() -> dict:
                         "first; a file with a bad row imports nothing unless skip_invalid "
                         "(422 lists each bad row's line, column and reason)", "200",
                         _ref("ImportResult"), errors="400 401 403 413 415 422",
-                        request_content={"multipart/form-data": {"schema": _obj({
+                        request_content={"multipart/form-data": {"schema": {**_obj({
                             "file": {"type": "string", "format": "binary"},
-                            "skip_invalid": BOOL, "dry_run": BOOL}, ["file"])}},
+                            "skip_invalid": BOOL, "dry_run": BOOL}, ["file"]),
+                            "additionalProperties": False}}},
                         idempotent=True),
         },
         "/api/v1/campaign": {
@@ -467,6 +489,46 @@ def _paths() -> dict:
     }
 
 
+def _operation_id(method: str, path: str) -> str:
+    """``GET /api/v1/cases/{case_id}/events`` is ``get_cases_case_id_events``."""
+    words = re.sub(r"[{}]", "", path.removeprefix("/api/v1")).strip("/").replace("/", "_")
+    return f"{method}_{words or 'root'}"
+
+
+def _name_operations(paths: dict) -> None:
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            operation["operationId"] = _operation_id(method, path)
+
+
+# What a created record's id opens next, for clients and for stateful testing.
+_LINKS = {
+    ("/api/v1/cases", "post", "201"): ("case_id", "$response.body#/id", (
+        ("get", "/api/v1/cases/{case_id}"), ("patch", "/api/v1/cases/{case_id}"),
+        ("post", "/api/v1/cases/{case_id}/transitions"), ("get", "/api/v1/cases/{case_id}/events"),
+        ("post", "/api/v1/cases/{case_id}/attachments"),
+        ("post", "/api/v1/cases/{case_id}/workorders"))),
+    ("/api/v1/cases/{case_id}/workorders", "post", "201"): ("workorder_id", "$response.body#/id", (
+        ("get", "/api/v1/workorders/{workorder_id}"),
+        ("post", "/api/v1/workorders/{workorder_id}/transitions"),
+        ("post", "/api/v1/workorders/{workorder_id}/attachments"))),
+    ("/api/v1/users", "post", "201"): ("user_id", "$response.body#/id", (
+        ("get", "/api/v1/users/{user_id}"), ("patch", "/api/v1/users/{user_id}"))),
+    ("/api/v1/companies", "post", "201"): ("company_id", "$response.body#/id", (
+        ("get", "/api/v1/companies/{company_id}"), ("patch", "/api/v1/companies/{company_id}"))),
+}
+
+
+def _link_creations(paths: dict) -> None:
+    for (path, method, status), (name, source, targets) in _LINKS.items():
+        response = paths[path][method]["responses"][status]
+        response["links"] = {
+            _operation_id(target_method, target_path): {
+                "operationId": _operation_id(target_method, target_path),
+                "parameters": {name: source}}
+            for target_method, target_path in targets}
+
+
 # The admin's endpoints' bodies and answers, declared as pydantic models.
 ADMINISTRATION_MODELS: tuple[type[BaseModel], ...] = (
     UserCreate, UserPatch, CompanyCreate, CompanyPatch, ZonePatch, CompoundPatch, UserAccount,
@@ -479,6 +541,9 @@ def openapi_document() -> dict:
         definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(definition.pop("$defs", {}))
         schemas[model.__name__] = definition
+    paths = _paths()
+    _name_operations(paths)
+    _link_creations(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Casework API", "version": "1",
@@ -489,7 +554,7 @@ def openapi_document() -> dict:
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                        "schemas": schemas},
-        "paths": _paths(),
+        "paths": paths,
     }
 
 

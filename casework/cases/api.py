@@ -10,7 +10,7 @@ from casework.cases import operations
 from casework.cases.models import Case
 from casework.cases.queries import allowed_triggers, case_events, filtered_cases, get_visible_case
 from casework.cases.schemas import (READ_ONLY_FIELDS, CaseCreate, CasePatch, CaseQuery,
-                                    TransitionRequest, case_dict, event_dict)
+                                    EventQuery, TransitionRequest, case_dict, event_dict)
 from casework.common.errors import ValidationFailed, problem
 from casework.common.idempotency import idempotent
 from casework.common.paging import paginate
@@ -87,4 +87,5 @@ def list_events(case_id: int):
     case = get_visible_case(current_user(), case_id)
     if "format" in request.args:
         return exports.events_file(current_user(), case)
+    query_args(EventQuery)
     return {"items": [event_dict(e) for e in case_events(case)]}

@@ -7,8 +7,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from casework.accounts.models import User
+from casework.cases import lifecycle
 from casework.cases.models import Case, CaseEvent, CaseKind, CaseState
-from casework.common.schemas import NOT_NULL, PageArgs, Strict
+from casework.common.schemas import NOT_NULL, Lang, PageArgs, Strict
 
 Phone = Field(None, max_length=40, pattern=r"^[0-9+\-() ]*$")
 
@@ -50,11 +51,20 @@ PERSONAL_FIELDS = ("owner_name", "owner_phone", "owner_id_number")
 
 
 class TransitionRequest(Strict):
-    trigger: str = Field(min_length=1, max_length=40)
+    # The names are documented as an enum; an unknown one is refused by the lifecycle with the
+    # list of known triggers (rule known_trigger).
+    trigger: str = Field(min_length=1, max_length=40,
+                         json_schema_extra={"enum": list(lifecycle.BY_NAME)})
     expected_version: int = Field(ge=1)
     note: str = Field("", max_length=10_000)
     deadline: date | None = None
     method: Literal["self", "company", "enforced"] | None = None
+
+
+class EventQuery(Strict):
+    """The history's query string without ``format``: only the download's language."""
+
+    lang: Lang | None = None
 
 
 class CaseQuery(PageArgs):
@@ -65,6 +75,8 @@ class CaseQuery(PageArgs):
     officer: int | None = Field(None, ge=1)
     overdue: bool | None = None
     q: str | None = Field(None, max_length=100)
+    # The language of the list as a download (?format=); a page of JSON does not use it.
+    lang: Lang | None = None
 
     @field_validator("state", mode="before")
     @classmethod

@@ -1,7 +1,7 @@
 """Pieces shared by the request schemas of every domain."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -84,6 +84,12 @@ class Strict(BaseModel):
     @classmethod
     def _storable(cls, value: Any) -> Any:
         return _check_value(value)
+
+
+# The language of a download's headings and values.
+Lang = Literal["zh", "en"]
+# A list downloaded whole instead of a page of JSON.
+Format = Literal["csv", "xlsx"]
 
 
 class PageArgs(Strict):

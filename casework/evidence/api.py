@@ -6,6 +6,7 @@ from flask import Blueprint, request
 
 from casework.accounts.auth import current_user
 from casework.cases.queries import get_visible_case
+from casework.common.errors import ValidationFailed, problem
 from casework.common.idempotency import idempotent
 from casework.common.requests import multipart_unreadable
 from casework.evidence import operations
@@ -19,8 +20,22 @@ bp = Blueprint("evidence", __name__)
 
 def _upload() -> operations.Upload:
     return operations.Upload(file=request.files.get("file"), kind=request.form.get("kind"),
-                             unreadable=multipart_unreadable(),
+                             unreadable=multipart_unreadable() or _unknown_fields(),
                              taken_at=request.form.get("taken_at"))
+
+
+UPLOAD_FIELDS = {"file", "kind", "taken_at"}
+
+
+def _unknown_fields() -> ValidationFailed | None:
+    """An upload takes its three fields and no others, as a JSON body takes only its own."""
+    unknown = sorted((set(request.form) | set(request.files)) - UPLOAD_FIELDS, key=str)
+    if not unknown:
+        return None
+    return ValidationFailed("The upload has fields it does not take.",
+                            [problem(name or None, "extra_forbidden",
+                                     "Not a field of an upload: send file, kind and taken_at.")
+                             for name in unknown])
 
 
 @bp.post("/cases/<int:case_id>/attachments")

@@ -75,7 +75,7 @@ def _read(upload: Upload) -> tuple[bytes, str, AttachmentKind, str]:
 def taken_at_of(raw: str | None) -> datetime | None:
     """The capture time sent with a photo: an ISO 8601 time with its offset, not in the
     future (a phone's clock may run a few minutes ahead)."""
-    if raw is None or not raw.strip():
+    if raw is None:
         return None
     try:
         moment = datetime.fromisoformat(raw.strip())

@@ -7,11 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from casework.cases.schemas import CaseQuery
-from casework.common.schemas import PageArgs, Strict
+from casework.common.schemas import Format, Lang, PageArgs, Strict
 from casework.workorders.schemas import WorkOrderQuery
 
-Format = Literal["csv", "xlsx"]
-Lang = Literal["zh", "en"]
 
 
 class CaseExportQuery(CaseQuery):

@@ -5,7 +5,8 @@ from datetime import date
 
 from pydantic import Field
 
-from casework.common.schemas import PageArgs, Strict
+from casework.common.schemas import Lang, PageArgs, Strict
+from casework.workorders import lifecycle
 from casework.workorders.models import WorkOrder, WorkOrderKind, WorkOrderState
 
 
@@ -17,7 +18,8 @@ class WorkOrderCreate(Strict):
 
 
 class WorkOrderTransition(Strict):
-    trigger: str = Field(min_length=1, max_length=40)
+    trigger: str = Field(min_length=1, max_length=40,
+                         json_schema_extra={"enum": list(lifecycle.BY_NAME)})
     expected_version: int = Field(ge=1)
     note: str = Field("", max_length=5_000)
 
@@ -28,6 +30,8 @@ class WorkOrderQuery(PageArgs):
     company: int | None = Field(None, ge=1)
     kind: WorkOrderKind | None = None
     overdue: bool | None = None
+    # The language of the list as a download (?format=); a page of JSON does not use it.
+    lang: Lang | None = None
 
 
 def workorder_dict(order: WorkOrder, allowed_triggers: list[str]) -> dict:
