@@ -21,6 +21,13 @@ from tests.support import Api, Factory
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config) -> None:
+    """Pages are tested in the language their catalogs give: compile them, as the setup does,
+    so that a test run straight with pytest never reads a stale catalog."""
+    from casework.web.catalogs import compile_all
+    compile_all()
+
+
 def _postgres_url() -> str | None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
