@@ -11,4 +11,5 @@ WEB_BLUEPRINTS: tuple[str, ...] = (
     "casework.notices.views:bp",
     "casework.plans.views:bp",
     "casework.workorders.views:bp",
+    "casework.cases.views:bp",
 )
