@@ -12,24 +12,29 @@ from flask import Blueprint
 from pydantic import BaseModel
 
 from casework.accounts.auth import public
-from casework.accounts.schemas import LoginRequest, UserQuery
+from casework.accounts.schemas import CompanyRef, LoginOut, LoginRequest, UserOut, UserQuery
 from casework.campaign.schemas import CampaignChangesOut, CampaignOut, CampaignPut
 from casework.cases.lifecycle import BY_NAME
 from casework.cases.models import CaseKind, CaseState
-from casework.cases.schemas import CaseCreate, CasePatch, CaseQuery, TransitionRequest
-from casework.common.schemas import PageArgs
+from casework.cases.schemas import (CaseCreate, CaseOut, CasePatch, CaseQuery, EventOut,
+                                    TransitionRequest)
+from casework.common.schemas import PageArgs, Strict
 from casework.evidence.models import AttachmentKind
+from casework.evidence.schemas import AttachmentOut
 from casework.evidence.storage import ALLOWED_TYPES
 from casework.exports.schemas import ExportLogPage, ExportLogQuery
 from casework.imports.schemas import ImportResult
 from casework.notices.api import NoticeArgs
 from casework.notifications.api import InboxQuery
 from casework.notifications.models import NotificationKind
-from casework.places.schemas import CompoundCreate, CompoundQuery, ZoneCreate
+from casework.notifications.schemas import NotificationOut
+from casework.places.schemas import (CompoundCreate, CompoundOut, CompoundQuery, ZoneCreate,
+                                     ZoneOut)
 from casework.reports.schemas import BacklogOut, BoardOut, OfficersOut, ProgressOut, ReportQuery
 from casework.workorders.lifecycle import BY_NAME as WORKORDER_TRIGGERS
 from casework.workorders.models import WorkOrderKind, WorkOrderState
-from casework.workorders.schemas import WorkOrderCreate, WorkOrderQuery, WorkOrderTransition
+from casework.workorders.schemas import (WorkOrderCreate, WorkOrderOut, WorkOrderQuery,
+                                        WorkOrderTransition)
 # The admin's endpoints (users, companies, renaming places).
 from casework.accounts.schemas import (CompanyAccount, CompanyCreate, CompanyPatch,  # noqa: I001
                                        CompanyWithSecret, UserAccount, UserAccountPage,
@@ -77,32 +82,10 @@ def _list_of(name: str) -> dict:
 
 
 RESPONSE_SCHEMAS: dict[str, dict] = {
-    "Error": _obj({"error": _obj({"code": STR, "message": STR, "details": {}},
-                                 ["code", "message"])}, ["error"]),
-    "Zone": _obj({"id": INT, "code": STR, "name": STR}, ["id", "code", "name"]),
-    "Compound": _obj({"id": INT, "zone_id": INT, "name": STR, "address": STR}),
-    "Company": _obj({"id": INT, "name": STR}),
-    "User": _obj({"id": INT, "username": STR, "display_name": STR,
-                  "role": {"type": "string", "enum": ["admin", "supervisor", "officer", "company"]},
-                  "zones": {"type": "array", "items": _ref("Zone")},
-                  "company": _nullable(_ref("Company"))}),
-    "Case": _obj({
-        "id": INT, "ref": STR, "kind": {"type": "string", "enum": [k.value for k in CaseKind]},
-        "zone_id": INT, "compound_id": INT, "address": STR, "description": STR,
-        "area_m2": _nullable(NUM), "lat": _nullable(NUM), "lon": _nullable(NUM),
-        "accuracy_m": _nullable(NUM), "difficulty": INT, "owner_name": _nullable(STR), "owner_phone": _nullable(STR),
-        "owner_id_number": _nullable(STR), "owner_unknown": BOOL, "officer_id": _nullable(INT),
-        "state": {"type": "string", "enum": [s.value for s in CaseState]},
-        "state_entered_at": TIME, "due_at": _nullable(TIME), "overdue": BOOL, "version": INT,
-        "allowed_triggers": {"type": "array", "items": {"type": "string", "enum": list(BY_NAME)}},
-        "created_at": TIME, "updated_at": TIME,
-    }),
-    "CaseEvent": _obj({"seq": INT, "trigger": STR, "from_state": _nullable(STR),
-                       "to_state": STR, "actor": STR, "role": STR, "at": TIME, "note": STR,
-                       "data": {"type": "object"}, "hash": STR, "prev_hash": STR}),
-    "Attachment": _obj({"id": INT, "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]},
-                        "content_type": STR, "size": INT, "sha256": STR, "filename": STR,
-                        "created_at": TIME, "taken_at": _nullable(TIME)}),
+    "Error": {**_obj({"error": {**_obj({"code": STR, "message": STR, "details": {}},
+                                       ["code", "message", "details"]),
+                                "additionalProperties": False}}, ["error"]),
+              "additionalProperties": False},
     "AttachmentUpload": {**_obj({
         "file": {"type": "string", "format": "binary",
                  "description": "A JPEG, PNG, WebP or HEIC photo or a PDF, judged from its "
@@ -111,23 +94,6 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
         "taken_at": {"type": "string", "format": "date-time",
                      "description": "When the photo was taken, with its offset; not in the "
                                     "future"}}, ["file", "kind"]), "additionalProperties": False},
-    "WorkOrder": _obj({
-        "id": INT, "case_id": INT, "case_ref": STR,
-        "case_kind": {"type": "string", "enum": [k.value for k in CaseKind]},
-        "company_id": INT, "company_name": STR,
-        "kind": {"type": "string", "enum": [k.value for k in WorkOrderKind]},
-        "state": {"type": "string", "enum": [s.value for s in WorkOrderState]},
-        "due_at": _nullable(TIME), "overdue": BOOL, "address": STR, "note": STR, "version": INT,
-        "allowed_triggers": {"type": "array",
-                             "items": {"type": "string", "enum": list(WORKORDER_TRIGGERS)}},
-        "created_at": TIME, "updated_at": TIME,
-    }),
-    "Notification": _obj({
-        "id": INT, "kind": {"type": "string", "enum": [k.value for k in NotificationKind]},
-        "subject": STR, "body": STR, "case_id": _nullable(INT), "workorder_id": _nullable(INT),
-        "created_at": TIME, "read_at": _nullable(TIME),
-    }),
-    "Login": _obj({"token": STR, "user": _ref("User")}, ["token", "user"]),
     "Workflow": _obj({"states": {"type": "array", "items": {"type": "object"}},
                       "initial": {"type": "object"},
                       "triggers": {"type": "array", "items": {"type": "object"}}}),
@@ -144,6 +110,8 @@ ERRORS = {
     "415": "Unsupported content type",
     "422": "Validation or guard failure; details lists every failed rule",
     "429": "Too many requests",
+    "503": "The database was busy with other writes; nothing changed; try again after "
+           "Retry-After seconds",
 }
 
 
@@ -166,6 +134,13 @@ IDEMPOTENCY_KEY = {
                    "request, here or elsewhere, is refused (422 idempotency_key_reused)."}
 
 
+def _with_reprint(op: dict) -> dict:
+    op["responses"]["200"] = {"description": "The same text as the case's last notice: "
+                                             "printed again, nothing new recorded",
+                              "content": NOTICE_HTML}
+    return op
+
+
 def _op(summary: str, ok: str, schema: dict | None, *, body: str | None = None,
         params: list[dict] | None = None, errors: str = "401 403 404 422",
         content: dict | None = None, request_content: dict | None = None,
@@ -174,6 +149,9 @@ def _op(summary: str, ok: str, schema: dict | None, *, body: str | None = None,
     op["responses"][ok] = {"description": "Success",
                            **({"content": content or _json(schema)} if schema or content else {})}
     codes = set(errors.split())
+    if body or request_content:
+        # Any body: malformed (400), too large (413), of another type (415).
+        codes.update(("400", "413", "415"))
     if idempotent:
         codes.update(("400", "422"))  # a malformed Idempotency-Key; one used for another request
     for code in sorted(codes):
@@ -386,11 +364,11 @@ def _paths() -> dict:
                        params=[CASE_ID, {"name": "deadline", "in": "query", "required": False,
                                          "schema": {"type": "string", "format": "date"}}],
                        errors="401 403 404 409 422", content=NOTICE_HTML),
-            "post": _op("Issue the deadline notice: its number, deadline and the SHA-256 of "
+            "post": _with_reprint(_op("Issue the deadline notice: its number, deadline and the SHA-256 of "
                         "the HTML answered (headers X-Notice-Number, X-Notice-SHA256) go into "
                         "the case's history. The same text again answers 200 and records "
                         "nothing", "201", None, params=[CASE_ID], body="NoticeArgs",
-                        errors="400 401 403 404 409 415 422", content=NOTICE_HTML),
+                        errors="400 401 403 404 409 415 422", content=NOTICE_HTML)),
         },
         "/api/v1/cases/{case_id}/workorders": {
             "post": _op("Issue a work order to a property company", "201", _ref("WorkOrder"),
@@ -499,6 +477,10 @@ def _name_operations(paths: dict) -> None:
     for path, operations in paths.items():
         for method, operation in operations.items():
             operation["operationId"] = _operation_id(method, path)
+            if method in ("post", "put", "patch", "delete"):
+                # SQLite could not give the write its lock in time: nothing changed.
+                operation["responses"].setdefault("503", {
+                    "description": ERRORS["503"], "content": _json(_ref("Error"))})
 
 
 # What a created record's id opens next, for clients and for stateful testing.
@@ -529,6 +511,13 @@ def _link_creations(paths: dict) -> None:
             for target_method, target_path in targets}
 
 
+# Every record the API answers with, declared once by the model that serialises it.
+SHAPES: dict[str, type[BaseModel]] = {
+    "Zone": ZoneOut, "Compound": CompoundOut, "Company": CompanyRef, "User": UserOut,
+    "Login": LoginOut, "Case": CaseOut, "CaseEvent": EventOut, "Attachment": AttachmentOut,
+    "WorkOrder": WorkOrderOut, "Notification": NotificationOut,
+}
+
 # The admin's endpoints' bodies and answers, declared as pydantic models.
 ADMINISTRATION_MODELS: tuple[type[BaseModel], ...] = (
     UserCreate, UserPatch, CompanyCreate, CompanyPatch, ZonePatch, CompoundPatch, UserAccount,
@@ -537,10 +526,15 @@ ADMINISTRATION_MODELS: tuple[type[BaseModel], ...] = (
 
 def openapi_document() -> dict:
     schemas = dict(RESPONSE_SCHEMAS)
-    for model in REQUEST_MODELS + RESPONSE_MODELS + ADMINISTRATION_MODELS:
-        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    named = [(model.__name__, model) for model in
+             REQUEST_MODELS + RESPONSE_MODELS + ADMINISTRATION_MODELS] + list(SHAPES.items())
+    for name, model in named:
+        # A request is described as it is validated, an answer as it is written.
+        mode = "validation" if issubclass(model, Strict) else "serialization"
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}",
+                                             mode=mode)
         schemas.update(definition.pop("$defs", {}))
-        schemas[model.__name__] = definition
+        schemas[name] = definition
     paths = _paths()
     _name_operations(paths)
     _link_creations(paths)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from casework import create_app
 from casework.extensions import db
+from tests.contract import ContractClient
 from tests.support import Api, Factory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +134,7 @@ def app(database_url, tmp_path):
 
 @pytest.fixture
 def client(app):
+    app.test_client_class = ContractClient
     return app.test_client()
 
 

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from casework.accounts.models import Company, Role, User
-from casework.common.schemas import NOT_NULL, PageArgs, Strict
+from casework.common.schemas import NOT_NULL, PageArgs, Shape, Strict, Timestamp
+from casework.places.schemas import ZoneOut
 
 
 # A password is compared exactly: trimming it (as request strings are) would lock out
@@ -21,18 +22,11 @@ class LoginRequest(Strict):
 
 
 def user_dict(user: User) -> dict:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role.value,
-        "zones": [zone.to_dict() for zone in user.zones],
-        "company": company_dict(user.company) if user.company else None,
-    }
+    return UserOut.model_validate(user).model_dump(mode="json")
 
 
 def company_dict(company: Company) -> dict:
-    return {"id": company.id, "name": company.name}
+    return CompanyRef.model_validate(company).model_dump(mode="json")
 
 
 # Administration: users and companies as an admin manages them ---------------------------------
@@ -98,34 +92,35 @@ class CompanyPatch(Strict):
     webhook_url: str | None = WebhookUrl
 
 
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
-
-
-# Written as ``2026-11-26T08:00:00+00:00``, like every other time the API returns.
-Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str,
-                                                when_used="json")]
-
-
-class ZoneRef(_Shape):
-    id: int
-    code: str
-    name: str
-
-
-class CompanyRef(_Shape):
+class CompanyRef(Shape):
     id: int
     name: str
 
 
-class UserAccount(_Shape):
+class UserOut(Shape):
+    """A user as the API shows it to itself and in answers: who, which role, where."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    zones: list[ZoneOut]
+    company: CompanyRef | None
+
+
+class LoginOut(Shape):
+    token: str
+    user: UserOut
+
+
+class UserAccount(Shape):
     """A user as an admin sees it: who, which role, where, and whether it may sign in."""
 
     id: int
     username: str
     display_name: str
     role: Role
-    zones: list[ZoneRef]
+    zones: list[ZoneOut]
     company: CompanyRef | None
     email: str | None
     locale: str
@@ -133,14 +128,14 @@ class UserAccount(_Shape):
     created_at: Timestamp
 
 
-class UserAccountPage(_Shape):
+class UserAccountPage(Shape):
     items: list[UserAccount]
     page: int
     per_page: int
     total: int
 
 
-class CompanyAccount(_Shape):
+class CompanyAccount(Shape):
     """A company as an admin sees it. Its webhook secret is never shown again after it was made:
     only whether it has one."""
 

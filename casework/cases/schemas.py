@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
 from casework.accounts.models import User
 from casework.cases import lifecycle
 from casework.cases.models import Case, CaseEvent, CaseKind, CaseState
-from casework.common.schemas import NOT_NULL, Lang, PageArgs, Strict
+from casework.common.schemas import NOT_NULL, Lang, PageArgs, Shape, Strict, Timestamp
 
 Phone = Field(None, max_length=40, pattern=r"^[0-9+\-() ]*$")
 
@@ -86,48 +86,61 @@ class CaseQuery(PageArgs):
         return value
 
 
+class CaseOut(Shape):
+    """A case as the API answers it. The owner's name, phone and id number are there only for
+    those who may see owners' personal data (officers and supervisors)."""
+
+    id: int
+    ref: str
+    kind: CaseKind
+    zone_id: int
+    compound_id: int
+    address: str
+    description: str
+    area_m2: float | None
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    difficulty: int
+    owner_unknown: bool
+    officer_id: int | None
+    state: CaseState
+    state_entered_at: Timestamp
+    due_at: Timestamp | None
+    overdue: bool
+    version: int
+    allowed_triggers: list[Annotated[str, Field(json_schema_extra={"enum": list(lifecycle.BY_NAME)})]]
+    created_at: Timestamp
+    updated_at: Timestamp
+    owner_name: str | None = None
+    owner_phone: str | None = None
+    owner_id_number: str | None = None
+
+
 def case_dict(case: Case, user: User, allowed_triggers: list[str]) -> dict:
-    data = {
-        "id": case.id,
-        "ref": case.ref,
-        "kind": case.kind.value,
-        "zone_id": case.zone_id,
-        "compound_id": case.compound_id,
-        "address": case.address,
-        "description": case.description,
-        "area_m2": case.area_m2,
-        "lat": case.lat,
-        "lon": case.lon,
-        "accuracy_m": case.accuracy_m,
-        "difficulty": case.difficulty,
-        "owner_unknown": case.owner_unknown,
-        "officer_id": case.officer_id,
-        "state": case.state.value,
-        "state_entered_at": case.state_entered_at.isoformat(),
-        "due_at": case.due_at.isoformat() if case.due_at else None,
-        "overdue": case.overdue,
-        "version": case.version,
-        "allowed_triggers": allowed_triggers,
-        "created_at": case.created_at.isoformat(),
-        "updated_at": case.updated_at.isoformat(),
-    }
-    if user.sees_personal_data:
-        for name in PERSONAL_FIELDS:
-            data[name] = getattr(case, name)
-    return data
+    shape = CaseOut.model_validate({
+        **{name: getattr(case, name) for name in CaseOut.model_fields
+           if name != "allowed_triggers"},
+        "allowed_triggers": allowed_triggers})
+    hidden = set() if user.sees_personal_data else set(PERSONAL_FIELDS)
+    return shape.model_dump(mode="json", exclude=hidden)
+
+
+class EventOut(Shape):
+    """One step of a case's history, with the hashes that chain it to the one before."""
+
+    seq: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    role: str
+    at: Timestamp
+    note: str
+    data: dict[str, Any]
+    hash: str
+    prev_hash: str
 
 
 def event_dict(event: CaseEvent) -> dict:
-    return {
-        "seq": event.seq,
-        "trigger": event.trigger,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "actor": event.actor,
-        "role": event.role,
-        "at": event.at.isoformat(),
-        "note": event.note,
-        "data": event.data,
-        "hash": event.hash,
-        "prev_hash": event.prev_hash,
-    }
+    return EventOut.model_validate(event).model_dump(mode="json")

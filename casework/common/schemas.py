@@ -1,9 +1,10 @@
 """Pieces shared by the request schemas of every domain."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic_core import PydanticCustomError
 
 # Every integer column is a PostgreSQL INTEGER: a larger id or count can only be a mistake, and
@@ -95,3 +96,15 @@ Format = Literal["csv", "xlsx"]
 class PageArgs(Strict):
     page: int = Field(1, ge=1, le=1_000_000)
     per_page: int = Field(25, ge=1, le=200)
+
+
+class Shape(BaseModel):
+    """A response, declared once: it serialises the answer and is the OpenAPI document's schema
+    of it. A field with no default is always present (the document marks it required)."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+# Written as ``2026-11-26T08:00:00+00:00``, like every other time the API returns.
+Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str,
+                                                when_used="json")]

@@ -53,7 +53,8 @@ class Attachment(db.Model):
         return self.neutral_name
 
     def to_dict(self, viewer: User) -> dict:
-        return {"id": self.id, "kind": self.kind.value, "content_type": self.content_type,
-                "size": self.size, "sha256": self.sha256, "filename": self.name_for(viewer),
-                "created_at": self.created_at.isoformat(),
-                "taken_at": self.taken_at.isoformat() if self.taken_at else None}
+        from casework.evidence.schemas import AttachmentOut
+        return AttachmentOut(id=self.id, kind=self.kind, content_type=self.content_type,
+                             size=self.size, sha256=self.sha256, filename=self.name_for(viewer),
+                             created_at=self.created_at, taken_at=self.taken_at
+                             ).model_dump(mode="json")

@@ -72,10 +72,8 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "kind": self.kind.value, "subject": self.subject,
-                "body": self.body, "case_id": self.case_id, "workorder_id": self.workorder_id,
-                "created_at": self.created_at.isoformat(),
-                "read_at": self.read_at.isoformat() if self.read_at else None}
+        from casework.notifications.schemas import NotificationOut
+        return NotificationOut.model_validate(self).model_dump(mode="json")
 
 
 class DeliveryAttempt(db.Model):

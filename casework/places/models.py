@@ -18,7 +18,8 @@ class Zone(db.Model):
                                                         order_by="Compound.name")
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "code": self.code, "name": self.name}
+        from casework.places.schemas import ZoneOut
+        return ZoneOut.model_validate(self).model_dump(mode="json")
 
 
 class Compound(db.Model):
@@ -33,5 +34,5 @@ class Compound(db.Model):
     zone: Mapped[Zone] = relationship(back_populates="compounds")
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "zone_id": self.zone_id, "name": self.name,
-                "address": self.address}
+        from casework.places.schemas import CompoundOut
+        return CompoundOut.model_validate(self).model_dump(mode="json")

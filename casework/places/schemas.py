@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from casework.common.schemas import NOT_NULL, PageArgs, Strict
+from casework.common.schemas import NOT_NULL, PageArgs, Shape, Strict
 
 
 class ZoneCreate(Strict):
@@ -31,3 +31,16 @@ class CompoundPatch(Strict):
     partial = True
     name: str | None = Field(None, min_length=1, max_length=200, json_schema_extra=NOT_NULL)
     address: str | None = Field(None, max_length=300, json_schema_extra=NOT_NULL)
+
+
+class ZoneOut(Shape):
+    id: int
+    code: str
+    name: str
+
+
+class CompoundOut(Shape):
+    id: int
+    zone_id: int
+    name: str
+    address: str

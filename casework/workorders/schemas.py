@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from typing import Annotated
+
 from pydantic import Field
 
-from casework.common.schemas import Lang, PageArgs, Strict
+from casework.common.schemas import Lang, PageArgs, Shape, Strict, Timestamp
 from casework.workorders import lifecycle
+from casework.cases.models import CaseKind
 from casework.workorders.models import WorkOrder, WorkOrderKind, WorkOrderState
 
 
@@ -34,23 +37,33 @@ class WorkOrderQuery(PageArgs):
     lang: Lang | None = None
 
 
+class WorkOrderOut(Shape):
+    """A work order as the API answers it: never any owner's personal data."""
+
+    id: int
+    case_id: int
+    case_ref: str
+    case_kind: CaseKind
+    company_id: int
+    company_name: str
+    kind: WorkOrderKind
+    state: WorkOrderState
+    due_at: Timestamp | None
+    overdue: bool
+    address: str
+    note: str
+    version: int
+    allowed_triggers: list[Annotated[str, Field(json_schema_extra={"enum": list(lifecycle.BY_NAME)})]]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
 def workorder_dict(order: WorkOrder, allowed_triggers: list[str]) -> dict:
     case = order.case
-    return {
-        "id": order.id,
-        "case_id": order.case_id,
-        "case_ref": case.ref,
-        "case_kind": case.kind.value,
-        "company_id": order.company_id,
-        "company_name": order.company.name,
-        "kind": order.kind.value,
-        "state": order.state.value,
-        "due_at": order.due_at.isoformat() if order.due_at else None,
-        "overdue": order.overdue,
-        "address": f"{case.compound.name} {case.address}".strip(),
-        "note": order.note,
-        "version": order.version,
-        "allowed_triggers": allowed_triggers,
-        "created_at": order.created_at.isoformat(),
-        "updated_at": order.updated_at.isoformat(),
-    }
+    return WorkOrderOut(
+        id=order.id, case_id=order.case_id, case_ref=case.ref, case_kind=case.kind,
+        company_id=order.company_id, company_name=order.company.name, kind=order.kind,
+        state=order.state, due_at=order.due_at, overdue=order.overdue,
+        address=f"{case.compound.name} {case.address}".strip(), note=order.note,
+        version=order.version, allowed_triggers=allowed_triggers,
+        created_at=order.created_at, updated_at=order.updated_at).model_dump(mode="json")
