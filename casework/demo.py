@@ -218,8 +218,15 @@ def load_demo(password: str, seed: int = 2026, structures: int = ILLEGAL + SHEDS
     zone_weights = {zone_id: [w * closed_share if name == "closed" else w
                               for name, w in TARGETS]
                     for zone_id, (closed_share, _) in paces.items()}
+    # Where each structure stands, as the officers' phones gave it: a position around its
+    # compound's centre (the district lies around 41.80 N, 123.43 E). A generator of its own,
+    # so that the rest of the demo stays as it was.
+    where = random.Random(seed + 1)
+    centres = {compound.id: (41.78 + where.uniform(0, 0.05), 123.40 + where.uniform(0, 0.07))
+               for compound in compounds}
     for number, kind in enumerate(kinds, start=1):
         compound = rng.choice(compounds)
+        lat, lon = centres[compound.id]
         officer = rng.choice(cast.officers[compound.zone_id])
         target = rng.choices(names, zone_weights[compound.zone_id])[0]
         unknown = rng.random() < 0.05
@@ -237,6 +244,9 @@ def load_demo(password: str, seed: int = 2026, structures: int = ILLEGAL + SHEDS
                 "owner_phone": None if unknown else f"000-0000-{number:04d}",
                 "owner_id_number": None if unknown else f"DEMO{number:010d}",
                 "owner_unknown": unknown,
+                "lat": round(lat + where.uniform(-0.0008, 0.0008), 6),
+                "lon": round(lon + where.uniform(-0.001, 0.001), 6),
+                "accuracy_m": round(where.uniform(4, 30), 1),
             })
         _drive(case, target, cast, rng, time)
         if number % 100 == 0:
