@@ -313,3 +313,16 @@ def test_a_form_sent_without_its_csrf_token_is_refused(site):
     assert created.status_code == 400
     assert counts() == before
     assert site.case(case["id"])["version"] == case["version"]
+
+
+def test_a_step_no_longer_offered_is_refused_above_the_forms(site):
+    case = site.api.as_(site.officer).case_in(site.east, "ownership_verified")
+    client = site.client(site.officer)
+    page = client.get(f"/cases/{case['id']}")
+    response = client.post(f"/cases/{case['id']}/do/verify_ownership", data={
+        "csrf_token": form_token(page.text),
+        "verify_ownership-expected_version": case["version"]})
+    assert response.status_code == 409
+    assert "案件状态已变化" in page_text(response.text)
+    assert 'id="do-verify_ownership"' not in response.text
+    assert site.case(case["id"])["version"] == case["version"]

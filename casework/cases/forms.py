@@ -39,8 +39,7 @@ class TriggerForm(FlaskForm):
     owner_name = StringField(_l("Owner's name (if newly learned)"),
                              validators=[Optional(), Length(max=200)])
     deadline = DateField(_l("New deadline"), validators=[Optional()])
-    method = RadioField(_l("How it was demolished"), validators=[Optional()],
-                        choices=[(m, method_label(m)) for m in ("self", "company", "enforced")])
+    method = RadioField(_l("How it was demolished"), validators=[Optional()])
     attachment_kind = SelectField(_l("What the file is"), validators=[Optional()])
     attachment = FileField(_l("Photo or document"), render_kw=DOCUMENT)
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)],
@@ -49,6 +48,7 @@ class TriggerForm(FlaskForm):
     @classmethod
     def for_trigger(cls, trigger: Trigger, **kwargs) -> "TriggerForm":
         form = cls(prefix=trigger.name, **kwargs)
+        form.method.choices = [(m, method_label(m)) for m in ("self", "company", "enforced")]
         if "deadline" not in trigger.fields:
             del form.deadline
         if "method" not in trigger.fields:
@@ -75,9 +75,12 @@ class TriggerForm(FlaskForm):
 class AttachForm(FlaskForm):
     """A photo or document added to the case on its own."""
 
-    kind = SelectField(_l("What the file is"), validators=[InputRequired()],
-                       choices=[(k.value, attachment_label(k)) for k in AttachmentKind])
+    kind = SelectField(_l("What the file is"), validators=[InputRequired()])
     attachment = FileField(_l("Photo or document"), render_kw=DOCUMENT)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(k.value, attachment_label(k)) for k in AttachmentKind]
 
 
 class CaseForm(FlaskForm):
@@ -85,14 +88,12 @@ class CaseForm(FlaskForm):
 
     compound_id = SelectField(_l("Compound"), coerce=int, validate_choice=False,
                               validators=[InputRequired()])
-    kind = SelectField(_l("Kind"), validators=[InputRequired()],
-                       choices=[(k.value, kind_label(k)) for k in CaseKind])
+    kind = SelectField(_l("Kind"), validators=[InputRequired()])
     address = StringField(_l("Address (building, unit, room)"),
                           validators=[Optional(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)],
                                 render_kw={"rows": 3})
-    difficulty = SelectField(_l("Difficulty (1 easy – 5 hard)"), coerce=int, default=3,
-                             choices=[(n, str(n)) for n in range(1, 6)])
+    difficulty = SelectField(_l("Difficulty (1 easy – 5 hard)"), coerce=int, default=3)
     owner_unknown = BooleanField(_l("Owner unknown"))
     owner_name = StringField(_l("Owner's name"), validators=[Optional(), Length(max=200)])
     owner_phone = StringField(_l("Owner's phone"), validators=[Optional(), Length(max=40)],
@@ -108,6 +109,8 @@ class CaseForm(FlaskForm):
     def __init__(self, compounds, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.compound_id.choices = [(c.id, c.name) for c in compounds]
+        self.kind.choices = [(k.value, kind_label(k)) for k in CaseKind]
+        self.difficulty.choices = [(n, str(n)) for n in range(1, 6)]
 
 
 class FilterForm(FlaskForm):

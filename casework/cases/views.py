@@ -268,7 +268,8 @@ def _refused(case: Case, user: User, trigger: str, form: TriggerForm, err: ApiEr
     db.session.rollback()
     case = get_visible_case(user, case.id)
     forms = _trigger_forms(case, user)
-    forms[trigger] = form
+    if trigger in forms:  # else the step is no longer offered: its problem goes above
+        forms[trigger] = form
     if err is None:
         return render_template("cases/show.html", form=form,
                                **_context(case, user, forms, failed=trigger)), 422
