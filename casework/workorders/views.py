@@ -5,11 +5,14 @@ The same queries, policies and operations as ``/api/v1/workorders``: a company s
 orders only and never an owner's personal data; what a user may not see is the 404 page."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
 
+from casework import clock
 from casework.accounts.models import User
 from casework.accounts.queries import companies
 from casework.cases.models import Case
@@ -39,6 +42,8 @@ PER_PAGE = 25
 FILTERS = ("state", "kind", "overdue", "company", "case")
 # The issue form sits on the case page beside the case's own forms: its fields' ids stay apart.
 ISSUE_PREFIX = "workorder"
+# The due date the issue form suggests (a week of work); the operation judges any other.
+SUGGESTED_DAYS = 7
 # Notes that tell the company why: worded as such above the field.
 REASON_LABEL = {"reject": _l("What must be redone (the company sees this)"),
                 "cancel": _l("Why the work order is cancelled")}
@@ -225,7 +230,8 @@ def issue_form(case: Case, user: User) -> IssueForm | None:
     takes them."""
     if not policies.can_issue(user) or case.state.is_final:
         return None
-    return IssueForm(companies(user), formdata=None, prefix=ISSUE_PREFIX)
+    return IssueForm(companies(user), formdata=None, prefix=ISSUE_PREFIX,
+                     due_date=clock.local_today() + timedelta(days=SUGGESTED_DAYS))
 
 
 @bp.app_template_global("case_workorders")
