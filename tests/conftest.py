@@ -19,6 +19,8 @@ from casework.extensions import db
 from tests.contract import ContractClient
 from tests.support import Api, Factory
 
+pytest_plugins = ["tests.browser"]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
