@@ -12,4 +12,5 @@ WEB_BLUEPRINTS: tuple[str, ...] = (
     "casework.plans.views:bp",
     "casework.workorders.views:bp",
     "casework.cases.views:bp",
+    "casework.reports.views:bp",
 )

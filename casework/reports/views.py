@@ -1,0 +1,63 @@
+"""The supervisor's dashboard: the compound board, the progress chart, the backlog, the
+officers' workload and the overdue cases, on one desk page.
+
+Every figure comes from the same report functions as ``/api/v1/reports/...`` (called once
+each, for the signed-in user), so the page and the API never disagree; a company user gets
+the 404 page because the reports refuse it."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from casework.cases.models import Case
+from casework.cases.queries import filtered_cases
+from casework.cases.schemas import CaseQuery
+from casework.common.errors import NotFound
+from casework.extensions import db
+from casework.reports.progress import progress_report
+from casework.reports.queries import (STATES, backlog_report, board_report, officers_report)
+from casework.reports.schemas import ProgressOut
+from casework.web.pages import page_user, signed_in
+
+bp = Blueprint("reports_pages", __name__, template_folder="templates")
+
+# The overdue list shows the longest-late cases first; the whole list is one link away.
+OVERDUE_SHOWN = 50
+
+
+def _progress(user) -> ProgressOut | None:
+    """The progress report, or None while no campaign is planned (the page says so)."""
+    try:
+        return progress_report(user)
+    except NotFound as err:
+        if err.code == "no_campaign":
+            return None
+        raise
+
+
+def _chart_data(progress: ProgressOut | None) -> dict | None:
+    """What dashboard.js draws: the district's weeks, cumulative closed and the plan."""
+    if progress is None:
+        return None
+    series = progress.overall.series
+    return {"weeks": [week.week for week in series],
+            "done": [week.cumulative_done for week in series],
+            "planned": [week.planned for week in series],
+            "target": progress.overall.target}
+
+
+@bp.get("/dashboard")
+@signed_in
+def dashboard():
+    user = page_user()
+    backlog = backlog_report(user)
+    board = board_report(user)
+    officers = officers_report(user)
+    progress = _progress(user)
+    overdue = list(db.session.scalars(
+        filtered_cases(user, CaseQuery(overdue=True))
+        .order_by(None).order_by(Case.due_at, Case.id).limit(OVERDUE_SHOWN)))
+    zones = {line.zone.id: line.zone for line in backlog.zones}
+    return render_template(
+        "reports/dashboard.html", backlog=backlog, board=board, officers=officers,
+        progress=progress, chart=_chart_data(progress), overdue=overdue, zones=zones,
+        states=STATES, overdue_shown=OVERDUE_SHOWN)
