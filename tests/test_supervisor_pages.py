@@ -14,7 +14,7 @@ from casework import clock
 from casework.accounts.models import User
 from casework.places.models import Compound, Zone
 from tests.support import Api
-from tests.web import page_text, sign_in
+from tests.web import form_token, page_text, sign_in
 
 FIGURE = re.compile(r'data-report="(\w+):([\w.]+)"[^>]*>([^<]*)<')
 
@@ -139,3 +139,220 @@ def test_a_company_gets_the_404_page_for_the_dashboard(desk):
     page = desk.page_client(company).get("/dashboard")
     assert page.status_code == 404
     assert page.mimetype == "text/html"
+
+
+# Inspection (核查) ---------------------------------------------------------------------------
+
+def case_json(desk: Desk, case_id: int) -> dict:
+    return desk.api.as_(desk.supervisor).get(f"/api/v1/cases/{case_id}").get_json()
+
+
+def test_inspection_shows_before_and_after_photos_and_closes_with_the_note(desk):
+    demolished = desk.cases["demolished"]
+    assert desk.api.as_(desk.officer).attach(demolished["id"], "before_photo").status_code == 201
+    client = desk.page_client(desk.supervisor)
+    page = client.get("/inspection").text
+    text = page_text(page)
+    assert demolished["ref"] in text
+    assert "拆除前" in text and "拆除后" in text
+    photos = re.findall(rf'src="(/cases/{demolished["id"]}/attachments/\d+)"', page)
+    assert len(photos) == 2  # one before, one after, side by side
+    assert all(client.get(src).status_code == 200 for src in photos)
+    version = case_json(desk, demolished["id"])["version"]
+    response = client.post(f"/inspection/{demolished['id']}/close", data={
+        "csrf_token": form_token(page), f"close-{demolished['id']}-expected_version": version,
+        f"close-{demolished['id']}-note": "现场已清理干净"})
+    assert response.status_code == 303
+    after = case_json(desk, demolished["id"])
+    assert after["state"] == "closed"
+    follow = client.get(response.headers["Location"]).text
+    assert f"/inspection/{demolished['id']}/close" not in follow
+    assert "已完成：验收结案" in page_text(follow) or "已完成" in page_text(follow)
+
+
+def test_a_close_without_a_note_is_refused_beside_the_note_and_changes_nothing(desk):
+    demolished = desk.cases["demolished"]
+    client = desk.page_client(desk.supervisor, lang="en")
+    page = client.get("/inspection").text
+    before = case_json(desk, demolished["id"])
+    response = client.post(f"/inspection/{demolished['id']}/close", data={
+        "csrf_token": form_token(page),
+        f"close-{demolished['id']}-expected_version": before["version"],
+        f"close-{demolished['id']}-note": "  "})
+    assert response.status_code == 422
+    assert re.search(rf'id="close-{demolished["id"]}-note-error"[^>]*>\s*An inspection note is required',
+                     response.text)
+    assert case_json(desk, demolished["id"]) == before
+
+
+def test_reopen_needs_a_future_deadline_and_then_sets_it(desk):
+    demolished = desk.cases["demolished"]
+    prefix = f"reopen-{demolished['id']}-"
+    client = desk.page_client(desk.supervisor, lang="en")
+    page = client.get("/inspection").text
+    version = case_json(desk, demolished["id"])["version"]
+    refused = client.post(f"/inspection/{demolished['id']}/reopen", data={
+        "csrf_token": form_token(page), prefix + "expected_version": version,
+        prefix + "note": "拆除不彻底", prefix + "deadline": clock.local_today().isoformat()})
+    assert refused.status_code == 422
+    assert "The deadline must be a date after today." in page_text(refused.text)
+    assert case_json(desk, demolished["id"])["state"] == "demolished"
+    day = clock.local_today() + timedelta(days=5)
+    response = client.post(f"/inspection/{demolished['id']}/reopen", data={
+        "csrf_token": form_token(page), prefix + "expected_version": version,
+        prefix + "note": "拆除不彻底", prefix + "deadline": day.isoformat()})
+    assert response.status_code == 303
+    assert case_json(desk, demolished["id"])["state"] == "negotiated"
+
+
+def test_enforcement_is_approved_for_a_negotiated_case_past_its_deadline(desk, api):
+    case = api.as_(desk.officer).case_in(desk.compounds[0], "negotiated")
+    client = desk.page_client(desk.supervisor)
+    assert f'/inspection/{case["id"]}/approve_enforcement' not in client.get("/inspection").text
+    desk.make.set_due_at(case["id"], -1)
+    page = client.get("/inspection").text
+    assert f'/inspection/{case["id"]}/approve_enforcement' in page
+    prefix = f"approve_enforcement-{case['id']}-"
+    response = client.post(f"/inspection/{case['id']}/approve_enforcement", data={
+        "csrf_token": form_token(page), prefix + "expected_version": case_json(desk, case["id"])["version"],
+        prefix + "note": "同意强拆"})
+    assert response.status_code == 303
+    history = desk.api.as_(desk.supervisor).get(f"/api/v1/cases/{case['id']}/events").get_json()
+    assert history["items"][-1]["trigger"] == "approve_enforcement"
+    assert f'/inspection/{case["id"]}/approve_enforcement' not in client.get("/inspection").text
+
+
+def test_an_officer_sees_no_inspection_buttons_and_a_post_is_refused(desk):
+    demolished = desk.cases["demolished"]
+    client = desk.page_client(desk.officer)
+    page = client.get("/inspection")
+    assert page.status_code == 200
+    assert f"/inspection/{demolished['id']}/close" not in page.text
+    version = case_json(desk, demolished["id"])["version"]
+    response = client.post(f"/inspection/{demolished['id']}/close", data={
+        "csrf_token": form_token(page.text),
+        f"close-{demolished['id']}-expected_version": version,
+        f"close-{demolished['id']}-note": "我来结案"})
+    assert response.status_code in (404, 422)
+    assert case_json(desk, demolished["id"])["state"] == "demolished"
+
+
+def test_a_case_of_another_zone_is_the_404_page(desk):
+    other = desk.cases["other_zone"]
+    client = desk.page_client(desk.supervisor)
+    page = client.get("/inspection").text
+    response = client.post(f"/inspection/{other['id']}/close", data={
+        "csrf_token": form_token(page), f"close-{other['id']}-expected_version": 1,
+        f"close-{other['id']}-note": "x"})
+    assert response.status_code == 404
+
+
+# The lifecycle ---------------------------------------------------------------------------
+
+def test_the_lifecycle_page_is_read_from_the_declarations(desk):
+    from casework.cases.lifecycle import LIFECYCLE
+    from casework.workorders.lifecycle import LIFECYCLE as WORKORDERS
+
+    page = desk.page_client(desk.supervisor).get("/lifecycle")
+    assert page.status_code == 200
+    for trigger in LIFECYCLE.triggers + WORKORDERS.triggers:
+        assert f'data-trigger="{trigger.name}"' in page.text
+    text = page_text(page.text)
+    assert "验收结案" in text or "检查并结案" in text or "核查" in text
+    assert "stateDiagram" in page.text
+
+
+# The campaign plan -----------------------------------------------------------------------
+
+def campaign_form(desk: Desk, client: FlaskClient, **changes) -> tuple[str, dict]:
+    page = client.get("/campaign").text
+    data = {"csrf_token": form_token(page), "name": "测试清违行动",
+            "start": (clock.local_today() - timedelta(days=7)).isoformat(),
+            "end": (clock.local_today() + timedelta(days=60)).isoformat(),
+            "expected_version": re.search(r'name="expected_version"[^>]*value="(\d*)"', page)[1]
+            if re.search(r'name="expected_version"[^>]*value="(\d*)"', page) else ""}
+    for n, zone in enumerate(sorted(desk.zones, key=lambda z: z.code)):
+        data[f"zones-{n}-zone_id"] = str(zone.id)
+        data[f"zones-{n}-target"] = ""
+        data[f"zones-{n}-milestones"] = ""
+    data.update(changes)
+    return page, data
+
+
+def test_the_district_sets_the_campaign_through_the_form(desk):
+    client = desk.page_client(desk.district)
+    page, data = campaign_form(desk, client, **{
+        "zones-0-target": "4",
+        "zones-0-milestones": (clock.local_today() + timedelta(days=20)).isoformat() + " 2"})
+    assert "尚未制定专项行动计划" in page_text(page)
+    response = client.post("/campaign", data=data)
+    assert response.status_code == 303, page_text(response.text)[:800]
+    plan = desk.api.as_(desk.district).get("/api/v1/campaign").get_json()
+    assert plan["name"] == "测试清违行动"
+    zone = next(z for z in plan["zones"] if z["zone"]["id"] == sorted(desk.zones, key=lambda z: z.code)[0].id)
+    assert zone["target"] == 4 and zone["milestones"][0]["cumulative_done"] == 2
+    shown = client.get("/campaign").text
+    assert "制定计划" in page_text(shown)  # the change record
+    assert 'value="4"' in shown
+
+
+def test_a_bad_plan_is_refused_beside_its_fields(desk):
+    client = desk.page_client(desk.district, lang="en")
+    _, data = campaign_form(desk, client, **{
+        "end": (clock.local_today() - timedelta(days=30)).isoformat(),
+        "zones-0-milestones": "next week maybe"})
+    response = client.post("/campaign", data=data)
+    assert response.status_code == 422
+    assert "Line 1: write a date" in page_text(response.text)
+    _, data = campaign_form(desk, client, **{
+        "end": (clock.local_today() - timedelta(days=30)).isoformat()})
+    response = client.post("/campaign", data=data)
+    assert response.status_code == 422
+    assert re.search(r'id="end-error"[^>]*>\s*The end date must be after the start date',
+                     response.text)
+    assert desk.api.as_(desk.district).get("/api/v1/campaign").status_code == 404
+
+
+def test_a_zone_supervisor_reads_the_plan_but_may_not_set_it(desk):
+    desk.plan_campaign()
+    client = desk.page_client(desk.supervisor)
+    page = client.get("/campaign")
+    assert page.status_code == 200
+    assert "测试清违行动" in page.text
+    assert 'action="/campaign"' not in page.text
+    response = client.post("/campaign", data={"csrf_token": form_token(page.text), "name": "改",
+                                              "start": "2026-01-01", "end": "2027-01-01"})
+    assert response.status_code == 404
+    assert desk.api.as_(desk.district).get("/api/v1/campaign").get_json()["name"] == "测试清违行动"
+
+
+# Exports -----------------------------------------------------------------------------------
+
+def test_the_case_list_exports_as_xlsx_with_its_filters(desk):
+    import io
+
+    from openpyxl import load_workbook
+
+    client = desk.page_client(desk.supervisor)
+    response = client.get(f"/cases/export?format=xlsx&compound={desk.compounds[1].id}&state=&q=")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    refs = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert refs == {desk.cases["demolished"]["ref"], desk.cases["closed"]["ref"]}
+    csv = client.get("/cases/export?format=csv&overdue=true")
+    assert desk.cases["late"]["ref"] in csv.get_data(as_text=True)
+    assert desk.cases["other_zone"]["ref"] not in csv.get_data(as_text=True)
+    assert client.get("/cases/export?format=pdf").status_code == 422
+
+
+def test_a_company_cannot_export_cases(desk):
+    company = desk.make.user("company")
+    assert desk.page_client(company).get("/cases/export?format=csv").status_code == 404
+    assert desk.page_client(company).get("/workorders/export?format=csv").status_code == 200
+
+
+def test_the_export_buttons_keep_the_lists_filters(desk, app):
+    client = desk.page_client(desk.supervisor)
+    page = client.get(f"/cases?compound={desk.compounds[0].id}&page=1").text
+    assert f'/cases/export?format=xlsx&amp;compound={desk.compounds[0].id}"' in page

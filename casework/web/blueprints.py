@@ -13,4 +13,7 @@ WEB_BLUEPRINTS: tuple[str, ...] = (
     "casework.workorders.views:bp",
     "casework.cases.views:bp",
     "casework.reports.views:bp",
+    "casework.supervision.views:bp",
+    "casework.campaign.views:bp",
+    "casework.exports.views:bp",
 )
