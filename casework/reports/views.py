@@ -21,7 +21,7 @@ from casework.web.pages import page_user, signed_in
 bp = Blueprint("reports_pages", __name__, template_folder="templates")
 
 # The overdue list shows the longest-late cases first; the whole list is one link away.
-OVERDUE_SHOWN = 50
+OVERDUE_SHOWN = 25
 
 
 def _progress(user) -> ProgressOut | None:
@@ -56,8 +56,16 @@ def dashboard():
     overdue = list(db.session.scalars(
         filtered_cases(user, CaseQuery(overdue=True))
         .order_by(None).order_by(Case.due_at, Case.id).limit(OVERDUE_SHOWN)))
-    zones = {line.zone.id: line.zone for line in backlog.zones}
     return render_template(
         "reports/dashboard.html", backlog=backlog, board=board, officers=officers,
-        progress=progress, chart=_chart_data(progress), overdue=overdue, zones=zones,
-        states=STATES, overdue_shown=OVERDUE_SHOWN)
+        progress=progress, chart=_chart_data(progress), overdue=overdue,
+        board_by_zone=_board_by_zone(board, backlog), states=STATES)
+
+
+def _board_by_zone(board, backlog) -> list[tuple]:
+    """The tiles under their zone, as the wall boards hang; each keeps its index in the
+    report (the page marks every figure with its place in the API's answer)."""
+    tiles: dict[int, list] = {}
+    for index, tile in enumerate(board.compounds):
+        tiles.setdefault(tile.zone_id, []).append((index, tile))
+    return [(line.zone, tiles[line.zone.id]) for line in backlog.zones if line.zone.id in tiles]
