@@ -27,6 +27,7 @@ from casework.common.idempotency import idempotent
 from casework.evidence.models import Attachment
 from casework.evidence.queries import case_attachments
 from casework.extensions import db
+from casework.supervision.diagram import lifecycle_svg
 from casework.supervision.forms import INSPECTION_TRIGGERS, InspectionForm, inspection_form
 from casework.settings import setting, settings
 from casework.web.labels import (problem_text, role_label, state_label, trigger_label,
@@ -163,6 +164,7 @@ def _described(key: str, title: str, declared: Lifecycle, state_label) -> dict:
             "deadline": _deadline_text(trigger.deadline),
         } for trigger in declared.triggers],
         "mermaid": declared.diagram(),
+        "svg": lifecycle_svg(declared, state_label, trigger_label, title),
     }
 
 
