@@ -356,3 +356,17 @@ def test_the_export_buttons_keep_the_lists_filters(desk, app):
     client = desk.page_client(desk.supervisor)
     page = client.get(f"/cases?compound={desk.compounds[0].id}&page=1").text
     assert f'/cases/export?format=xlsx&amp;compound={desk.compounds[0].id}"' in page
+
+
+def test_the_work_order_list_has_export_buttons_with_its_filters(desk):
+    import io
+
+    from openpyxl import load_workbook
+
+    company = desk.make.user("company")
+    client = desk.page_client(company)
+    page = client.get("/workorders?state=assigned").text
+    assert '/workorders/export?format=xlsx&amp;state=assigned"' in page
+    response = client.get("/workorders/export?format=xlsx&state=assigned")
+    assert response.status_code == 200
+    assert load_workbook(io.BytesIO(response.data)).active.max_row == 1  # the heading alone
