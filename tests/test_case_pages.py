@@ -326,3 +326,14 @@ def test_a_step_no_longer_offered_is_refused_above_the_forms(site):
     assert "案件状态已变化" in page_text(response.text)
     assert 'id="do-verify_ownership"' not in response.text
     assert site.case(case["id"])["version"] == case["version"]
+
+
+def test_a_form_without_the_version_it_was_read_at_is_refused_in_words(site):
+    case = site.api.as_(site.officer).case_in(site.east, "ownership_verified")
+    client = site.client(site.officer)
+    page = client.get(f"/cases/{case['id']}")
+    response = client.post(f"/cases/{case['id']}/do/dispute", data={
+        "csrf_token": form_token(page.text), "dispute-note": "业主有异议"})
+    assert response.status_code == 422
+    assert "他人修改" in page_text(response.text)
+    assert site.case(case["id"])["version"] == case["version"]

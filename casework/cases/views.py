@@ -271,6 +271,8 @@ def _refused(case: Case, user: User, trigger: str, form: TriggerForm, err: ApiEr
     if trigger in forms:  # else the step is no longer offered: its problem goes above
         forms[trigger] = form
     if err is None:
+        if form.expected_version.errors:  # a hidden field: its problem is said above the form
+            form.form_errors.append(_PROBLEMS["stale_version"])
         return render_template("cases/show.html", form=form,
                                **_context(case, user, forms, failed=trigger)), 422
     if err.status == 409:
