@@ -6,8 +6,11 @@ each, for the signed-in user), so the page and the API never disagree; a company
 the 404 page because the reports refuse it."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint, render_template
 
+from casework.campaign.plan import iso_week, weeks_between
 from casework.cases.models import Case
 from casework.cases.queries import filtered_cases
 from casework.cases.schemas import CaseQuery
@@ -22,6 +25,8 @@ bp = Blueprint("reports_pages", __name__, template_folder="templates")
 
 # The overdue list shows the longest-late cases first; the whole list is one link away.
 OVERDUE_SHOWN = 25
+# The chart looks ahead at most two years, however far away a slow forecast falls.
+MAX_WEEKS_AHEAD = 104
 
 
 def _progress(user) -> ProgressOut | None:
@@ -35,14 +40,36 @@ def _progress(user) -> ProgressOut | None:
 
 
 def _chart_data(progress: ProgressOut | None) -> dict | None:
-    """What dashboard.js draws: the district's weeks, cumulative closed and the plan."""
+    """What dashboard.js draws: the district's weeks so far (cumulative closed and the plan),
+    then the weeks to the end date or the forecast finish, whichever is later, with the
+    forecast as a line from this week's figure to the target on the forecast's week."""
     if progress is None:
         return None
-    series = progress.overall.series
-    return {"weeks": [week.week for week in series],
+    overall = progress.overall
+    series = overall.series
+    weeks = [week.week for week in series]
+    last = max(progress.campaign.end, overall.forecast_finish or progress.campaign.end)
+    if series:
+        this_monday = _monday_iso(weeks[-1])
+        ahead = weeks_between(this_monday + timedelta(days=7), last)[:MAX_WEEKS_AHEAD]
+        weeks += [iso_week(monday) for monday in ahead]
+    forecast = [None] * len(weeks)
+    if series and overall.forecast_finish is not None:
+        forecast[len(series) - 1] = series[-1].cumulative_done
+        finish = iso_week(overall.forecast_finish)
+        if finish in weeks and weeks.index(finish) >= len(series) - 1:
+            forecast[weeks.index(finish)] = overall.target
+    return {"weeks": weeks,
             "done": [week.cumulative_done for week in series],
             "planned": [week.planned for week in series],
-            "target": progress.overall.target}
+            "forecast": forecast,
+            "target": overall.target,
+            "end": iso_week(progress.campaign.end)}
+
+
+def _monday_iso(week: str) -> date:
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
 
 
 @bp.get("/dashboard")

@@ -14,7 +14,11 @@
     if (!data) {
       return;
     }
-    var target = data.weeks.map(function () { return data.target; });
+    // The target stands until the campaign's last week: the plan ends there.
+    var end = data.weeks.indexOf(data.end);
+    var target = data.weeks.map(function (week, n) {
+      return end < 0 || n <= end ? data.target : null;
+    });
     new window.Chart(canvas, {
       type: "line",
       data: {
@@ -25,6 +29,9 @@
           {label: canvas.dataset.labelPlanned, data: data.planned, borderColor: "#0a58ca",
            backgroundColor: "#0a58ca", borderDash: [6, 4], borderWidth: 2, pointRadius: 0,
            tension: 0},
+          {label: canvas.dataset.labelForecast, data: data.forecast, borderColor: "#975a00",
+           backgroundColor: "#975a00", borderDash: [3, 3], borderWidth: 2, pointRadius: 3,
+           spanGaps: true},
           {label: canvas.dataset.labelTarget, data: target, borderColor: "#6c757d",
            backgroundColor: "#6c757d", borderDash: [2, 3], borderWidth: 1, pointRadius: 0}
         ]
