@@ -370,3 +370,21 @@ def test_the_work_order_list_has_export_buttons_with_its_filters(desk):
     response = client.get("/workorders/export?format=xlsx&state=assigned")
     assert response.status_code == 200
     assert load_workbook(io.BytesIO(response.data)).active.max_row == 1  # the heading alone
+
+
+def test_a_company_gets_the_404_page_for_inspection_and_the_campaign(desk):
+    desk.plan_campaign()
+    client = desk.page_client(desk.make.user("company"))
+    for path in ("/inspection", "/campaign"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "测试清违行动" not in response.text
+
+
+def test_the_lifecycle_is_drawn_on_the_server(desk):
+    page = desk.page_client(desk.supervisor, lang="en").get("/lifecycle").text
+    assert page.count("<svg") == 2
+    drawing = page[page.index("<svg"):page.index("</svg>")]
+    for state in ("Identified", "Demolished", "Closed", "Disputed"):
+        assert f">{state}</text>" in drawing
+    assert "Inspect and close" in drawing
