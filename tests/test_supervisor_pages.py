@@ -388,3 +388,15 @@ def test_the_lifecycle_is_drawn_on_the_server(desk):
     for state in ("Identified", "Demolished", "Closed", "Disputed"):
         assert f">{state}</text>" in drawing
     assert "Inspect and close" in drawing
+
+
+def test_a_plan_changed_meanwhile_is_not_overwritten(desk):
+    desk.plan_campaign()
+    client = desk.page_client(desk.district, lang="en")
+    _, data = campaign_form(desk, client, name="第二版")
+    desk.api.as_(desk.district).put("/api/v1/campaign", json={
+        "name": "别人改的", "start": data["start"], "end": data["end"], "zones": []})
+    response = client.post("/campaign", data=data)
+    assert response.status_code == 409
+    assert "Someone changed the plan meanwhile" in page_text(response.text)
+    assert desk.api.as_(desk.district).get("/api/v1/campaign").get_json()["name"] == "别人改的"

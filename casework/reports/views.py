@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, render_template
 
+from casework.accounts.models import User
 from casework.campaign.plan import iso_week, weeks_between
 from casework.cases.models import Case
 from casework.cases.queries import filtered_cases
@@ -17,8 +18,8 @@ from casework.cases.schemas import CaseQuery
 from casework.common.errors import NotFound
 from casework.extensions import db
 from casework.reports.progress import progress_report
-from casework.reports.queries import (STATES, backlog_report, board_report, officers_report)
-from casework.reports.schemas import ProgressOut
+from casework.reports.queries import STATES, backlog_report, board_report, officers_report
+from casework.reports.schemas import BacklogOut, BoardOut, ProgressOut
 from casework.web.pages import page_user, signed_in
 
 bp = Blueprint("reports_pages", __name__, template_folder="templates")
@@ -29,7 +30,7 @@ OVERDUE_SHOWN = 25
 MAX_WEEKS_AHEAD = 104
 
 
-def _progress(user) -> ProgressOut | None:
+def _progress(user: User) -> ProgressOut | None:
     """The progress report, or None while no campaign is planned (the page says so)."""
     try:
         return progress_report(user)
@@ -89,7 +90,7 @@ def dashboard():
         board_by_zone=_board_by_zone(board, backlog), states=STATES)
 
 
-def _board_by_zone(board, backlog) -> list[tuple]:
+def _board_by_zone(board: BoardOut, backlog: BacklogOut) -> list[tuple]:
     """The tiles under their zone, as the wall boards hang; each keeps its index in the
     report (the page marks every figure with its place in the API's answer)."""
     tiles: dict[int, list] = {}
