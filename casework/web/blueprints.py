@@ -16,4 +16,5 @@ WEB_BLUEPRINTS: tuple[str, ...] = (
     "casework.supervision.views:bp",
     "casework.campaign.views:bp",
     "casework.exports.views:bp",
+    "casework.admin.views:bp",
 )
