@@ -17,4 +17,5 @@ WEB_BLUEPRINTS: tuple[str, ...] = (
     "casework.campaign.views:bp",
     "casework.exports.views:bp",
     "casework.admin.views:bp",
+    "casework.imports.views:bp",
 )
