@@ -99,6 +99,9 @@ def test_the_case_list_keeps_its_filters_and_searches(site):
     assert re.search(rf'<option selected value="{site.east.id}">|'
                      rf'<option value="{site.east.id}" selected', html)
 
+    exports = re.findall(r'href="(/exports/[^"]+|[^"]*format=(?:csv|xlsx)[^"]*)"', html)
+    assert exports and all("kind=shed" in href for href in exports), exports
+
     found = client.get("/cases?q=和平街").text
     assert f'href="/cases/{illegal["id"]}"' in found and f'href="/cases/{other["id"]}"' in found
     assert f'href="/cases/{shed["id"]}"' not in found
