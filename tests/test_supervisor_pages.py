@@ -78,12 +78,12 @@ def resolve(document, path: str):
     return document
 
 
-def assert_page_equals_api(desk: Desk, user: User, page: str) -> set[str]:
+def assert_page_equals_api(desk: Desk, user: User, page: str, query: str = "") -> set[str]:
     found = figures(page)
     answers = {}
     for report, path, text in found:
         if report not in answers:
-            response = desk.api.as_(user).get(f"/api/v1/reports/{report}")
+            response = desk.api.as_(user).get(f"/api/v1/reports/{report}{query}")
             assert response.status_code == 200, response.get_json()
             answers[report] = response.get_json()
         assert text == str(resolve(answers[report], path)), (report, path, text)
@@ -103,6 +103,23 @@ def test_every_figure_on_the_dashboard_is_the_reports_apis(desk, who):
     tiles = re.findall(r'href="/cases\?compound=(\d+)"', page.text)
     assert sorted(map(int, tiles)) == sorted(c["id"] for c in board["compounds"])
     assert len(tiles) == (3 if who == "district" else 2)
+
+
+def test_the_dashboard_narrowed_to_one_zone_is_the_reports_of_that_zone(desk):
+    desk.plan_campaign()
+    client = desk.page_client(desk.district)
+    code = desk.zones[1].code
+    page = client.get(f"/dashboard?zone={code}&lang=en")
+    assert page.status_code == 200
+    assert assert_page_equals_api(desk, desk.district, page.text, f"?zone={code}") == {
+        "board", "backlog", "progress", "officers"}
+    text = page_text(page.text)
+    assert desk.cases["other_zone"]["ref"] in text and desk.cases["late"]["ref"] not in text
+    assert re.findall(r'href="/cases\?compound=(\d+)"', page.text) == [str(desk.compounds[2].id)]
+    assert client.get("/dashboard?zone=").status_code == 200
+    assert client.get("/dashboard?zone=NOPE").status_code == 404
+    # A zone supervisor's other zones do not exist for them.
+    assert desk.page_client(desk.supervisor).get(f"/dashboard?zone={code}").status_code == 404
 
 
 def test_the_dashboard_marks_overdue_and_lists_the_overdue_cases(desk):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
+from pydantic import ValidationError
 
 from casework.accounts.models import User
 from casework.campaign.plan import iso_week, weeks_between
+from casework.campaign.queries import zones_in_view
 from casework.cases.models import Case
 from casework.cases.queries import filtered_cases
 from casework.cases.schemas import CaseQuery
@@ -19,7 +21,7 @@ from casework.common.errors import NotFound
 from casework.extensions import db
 from casework.reports.progress import progress_report
 from casework.reports.queries import STATES, backlog_report, board_report, officers_report
-from casework.reports.schemas import BacklogOut, BoardOut, ProgressOut
+from casework.reports.schemas import BacklogOut, BoardOut, ProgressOut, ReportQuery
 from casework.web.pages import page_user, signed_in
 
 bp = Blueprint("reports_pages", __name__, template_folder="templates")
@@ -30,10 +32,10 @@ OVERDUE_SHOWN = 25
 MAX_WEEKS_AHEAD = 104
 
 
-def _progress(user: User) -> ProgressOut | None:
+def _progress(user: User, zone: str | None) -> ProgressOut | None:
     """The progress report, or None while no campaign is planned (the page says so)."""
     try:
-        return progress_report(user)
+        return progress_report(user, zone)
     except NotFound as err:
         if err.code == "no_campaign":
             return None
@@ -76,18 +78,31 @@ def _monday_iso(week: str) -> date:
 @bp.get("/dashboard")
 @signed_in
 def dashboard():
+    """The whole of the user's zones, or one of them with ``?zone=CODE`` (as the reports'
+    own argument: a zone the user may not see is the 404 page)."""
     user = page_user()
-    backlog = backlog_report(user)
-    board = board_report(user)
-    officers = officers_report(user)
-    progress = _progress(user)
+    zone = _zone_asked()
+    backlog = backlog_report(user, zone)
+    board = board_report(user, zone)
+    officers = officers_report(user, zone)
+    progress = _progress(user, zone)
     overdue = list(db.session.scalars(
-        filtered_cases(user, CaseQuery(overdue=True))
+        filtered_cases(user, CaseQuery(overdue=True, zone=zone))
         .order_by(None).order_by(Case.due_at, Case.id).limit(OVERDUE_SHOWN)))
     return render_template(
         "reports/dashboard.html", backlog=backlog, board=board, officers=officers,
         progress=progress, chart=_chart_data(progress), overdue=overdue,
-        board_by_zone=_board_by_zone(board, backlog), states=STATES)
+        board_by_zone=_board_by_zone(board, backlog), states=STATES, zone=zone,
+        zones=zones_in_view(user))
+
+
+def _zone_asked() -> str | None:
+    """``?zone=`` as the reports take it; blank is every zone, a code too long to be one is
+    no zone at all (the 404 page, as for an unknown one)."""
+    try:
+        return ReportQuery(zone=request.args.get("zone") or None).zone
+    except ValidationError:
+        raise NotFound("No such zone.") from None
 
 
 def _board_by_zone(board: BoardOut, backlog: BacklogOut) -> list[tuple]:
