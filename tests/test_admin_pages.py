@@ -248,3 +248,13 @@ def test_an_unknown_record_is_the_404_page(desk):
     for path in ("/admin/users/999999", "/admin/companies/999999", "/admin/zones/999999",
                  "/admin/compounds/999999"):
         assert desk.get(path).status_code == 404
+
+
+def test_the_pages_speak_english_when_asked(app, admin):
+    client = app.test_client()
+    sign_in(client, admin, lang="en")
+    users = page_text(client.get("/admin/users").text)
+    assert "New user" in users and "Administrator" in users and "Active" in users
+    refused = post_form(client, "/admin/zones", {"code": "bad code!", "name": "x"})
+    assert refused.status_code == 422
+    assert field_error(refused.text, "code") == "Use letters, digits, _ and - only."
