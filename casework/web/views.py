@@ -17,6 +17,9 @@ def service_worker():
     path = Path(current_app.static_folder) / "js" / "sw.js"
     response = send_file(path, mimetype="text/javascript", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
+    # The policy a worker script arrives with governs the worker's own fetches: it keeps
+    # pages and files of this site, so it may fetch from this site (and nowhere else).
+    response.headers["Content-Security-Policy"] = "default-src 'self'"
     return response
 
 
