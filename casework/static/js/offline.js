@@ -136,12 +136,20 @@
     return { outcome: "refused", status: response.status, reason: reasonIn(html), html };
   }
 
-  let flushing = false;
-  async function flush() {
-    if (flushing || !navigator.onLine) {
-      return;
+  // One flush at a time; a second caller waits for the one under way.
+  let flushing = null;
+  function flush() {
+    if (flushing) {
+      return flushing;
     }
-    flushing = true;
+    if (!navigator.onLine) {
+      return Promise.resolve();
+    }
+    flushing = sendWaiting().finally(() => { flushing = null; });
+    return flushing;
+  }
+
+  async function sendWaiting() {
     try {
       const waiting = (await outbox.all()).filter((a) => a.state === "waiting").sort((a, b) => a.id - b.id);
       for (const action of waiting) {
@@ -161,13 +169,14 @@
         }
       }
     } finally {
-      flushing = false;
       await showCount();
     }
   }
   window.caseworkFlush = flush;
 
   async function showCount() {
+    // Whatever shows the outbox (the /outbox page) redraws itself.
+    document.dispatchEvent(new CustomEvent("casework:outbox"));
     const badge = document.getElementById("outbox-count");
     if (!badge) {
       return;

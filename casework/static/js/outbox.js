@@ -4,8 +4,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const text = list.dataset;
 
   function advice(status) {
-    if (status === 409) return text.advice409;
-    if (status === 422) return text.advice422;
+    if (status === 409) return text.adviceConflict;
+    if (status === 422) return text.adviceRule;
     return text.adviceOther;
   }
 
@@ -61,6 +61,6 @@ document.addEventListener("DOMContentLoaded", () => {
     await window.caseworkFlush();
     render();
   });
-  window.addEventListener("online", () => window.setTimeout(render, 1500));
+  document.addEventListener("casework:outbox", render);
   render();
 });
