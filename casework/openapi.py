@@ -134,6 +134,36 @@ IDEMPOTENCY_KEY = {
                    "request, here or elsewhere, is refused (422 idempotency_key_reused)."}
 
 
+# One valid body of each kind (tests/test_openapi_and_workflow.py checks each against its
+# schema), as a client would send it. Dates are examples: a real deadline is after today.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "LoginRequest": {"username": "officer1a", "password": "the-password"},
+    "ZoneCreate": {"code": "Z10", "name": "东风片区"},
+    "ZonePatch": {"name": "东风片区（扩）"},
+    "CompoundCreate": {"zone_id": 1, "name": "东风小区01", "address": "东风路12号"},
+    "CompoundPatch": {"address": "东风路14号"},
+    "CaseCreate": {"kind": "shed", "compound_id": 1, "address": "3号楼2单元北侧",
+                   "description": "楼间私搭棚厦", "area_m2": 12.5, "lat": 41.8012,
+                   "lon": 123.4321, "accuracy_m": 8.0, "difficulty": 2,
+                   "owner_name": "王某某", "owner_phone": "138 0000 0000"},
+    "CasePatch": {"expected_version": 3, "address": "3号楼2单元北侧（二层）"},
+    "TransitionRequest": {"trigger": "negotiate", "expected_version": 4,
+                          "note": "业主同意自行拆除", "deadline": "2027-01-15"},
+    "NoticeArgs": {"deadline": "2027-01-15"},
+    "WorkOrderCreate": {"company_id": 1, "kind": "clear_debris", "due_date": "2027-01-20",
+                        "note": "清运北侧堆放物"},
+    "WorkOrderTransition": {"trigger": "accept", "expected_version": 1, "note": ""},
+    "CampaignPut": {"name": "老旧小区违建清理专项行动", "start": "2026-09-18",
+                    "end": "2027-01-22", "zones": [], "expected_version": 1},
+    "UserCreate": {"username": "officer10a", "password": "a-long-password", "role": "officer",
+                   "display_name": "包片干部", "zone_ids": [1]},
+    "UserPatch": {"active": False},
+    "CompanyCreate": {"name": "示例物业公司", "contact": "客服中心",
+                      "webhook_url": "https://company.example/casework/hooks"},
+    "CompanyPatch": {"webhook_url": "https://company.example/casework/hooks/v2"},
+}
+
+
 def _with_reprint(op: dict) -> dict:
     op["responses"]["200"] = {"description": "The same text as the case's last notice: "
                                              "printed again, nothing new recorded",
@@ -162,7 +192,8 @@ def _op(summary: str, ok: str, schema: dict | None, *, body: str | None = None,
     if parameters:
         op["parameters"] = parameters
     if body:
-        op["requestBody"] = {"required": True, "content": _json(_ref(body))}
+        op["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": _ref(body), "example": EXAMPLES[body]}}}
     if request_content:
         op["requestBody"] = {"required": True, "content": request_content}
     if not secured:

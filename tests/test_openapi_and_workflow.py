@@ -80,3 +80,28 @@ def test_the_readme_shows_the_served_diagram(api, make):
     assert block, "README has no mermaid block"
     assert block.group(1).strip() == served.strip(), (
         "README's diagram is out of date: run `flask --app casework workflow diagram`")
+
+
+def test_every_json_body_has_an_example_valid_by_its_own_schema(client):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    registry = Registry().with_resource("urn:doc", Resource.from_contents(
+        document, default_specification=DRAFT202012))
+    checked = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("operationId"), f"{method} {path} has no operationId"
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            assert "example" in body, f"{method} {path} has no example body"
+            name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+            validator = Draft202012Validator({"$ref": f"urn:doc#/components/schemas/{name}"},
+                                             registry=registry)
+            errors = list(validator.iter_errors(body["example"]))
+            assert not errors, f"{method} {path}: {errors[0].message}"
+            checked += 1
+    assert checked >= 15

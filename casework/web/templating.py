@@ -68,7 +68,8 @@ def unread_count() -> int:
 # The top navigation by role, as addresses (spec section 14); a page not built in this
 # installation is left out rather than linked to a 404.
 _NAVIGATION = {
-    "officer": [("/today", _l("Today")), ("/cases", _l("Cases")), ("/workorders", _l("Work orders"))],
+    "officer": [("/today", _l("Today")), ("/cases", _l("Cases")), ("/workorders", _l("Work orders")),
+                ("/imports", _l("Import"))],
     "company": [("/workorders", _l("Work orders"))],
     "supervisor": [("/dashboard", _l("Dashboard")), ("/inspection", _l("Inspection")),
                    ("/cases", _l("Cases")), ("/workorders", _l("Work orders")),
