@@ -55,6 +55,13 @@ def test_bin_serve_runs_the_application_with_demo_data(tmp_path):
                 assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
                 time.sleep(1)
         assert status == 200 and health["database"] is True
+        # The site's address is the sign-in page, with its files, served by the same command.
+        with urllib.request.urlopen(f"{base}/", timeout=30) as response:
+            page = response.read().decode()
+            assert response.url == f"{base}/login" and 'name="password"' in page
+        with urllib.request.urlopen(f"{base}/static/vendor/htmx-2.0.11/htmx.min.js",
+                                    timeout=30) as response:
+            assert response.status == 200 and b"htmx" in response.read()
 
         status, login = _call(f"{base}/api/v1/auth/login",
                               {"username": "district", "password": "demo-password-for-test"})
