@@ -20,6 +20,7 @@ from casework.cases.schemas import (CaseCreate, CaseOut, CasePatch, CaseQuery, E
                                     TransitionRequest)
 from casework.common.schemas import PageArgs, Strict
 from casework.evidence.models import AttachmentKind
+from casework.evidence.policies import WORKORDER_KINDS
 from casework.evidence.schemas import AttachmentOut
 from casework.evidence.storage import ALLOWED_TYPES
 from casework.exports.schemas import ExportLogPage, ExportLogQuery
@@ -81,19 +82,25 @@ def _list_of(name: str) -> dict:
     return _obj({"items": {"type": "array", "items": _ref(name)}}, ["items"])
 
 
+def _upload_schema(kinds: list) -> dict:
+    return {**_obj({
+        "file": {"type": "string", "format": "binary",
+                 "description": "A JPEG, PNG, WebP or HEIC photo or a PDF, judged from its "
+                                "bytes (anything else is 415), at most CASEWORK_MAX_UPLOAD_BYTES"},
+        "kind": {"type": "string", "enum": [k.value for k in kinds]},
+        "taken_at": {"type": "string", "format": "date-time",
+                     "description": "When the photo was taken, with its offset; not in the "
+                                    "future"}}, ["file", "kind"]), "additionalProperties": False}
+
+
 RESPONSE_SCHEMAS: dict[str, dict] = {
     "Error": {**_obj({"error": {**_obj({"code": STR, "message": STR, "details": {}},
                                        ["code", "message", "details"]),
                                 "additionalProperties": False}}, ["error"]),
               "additionalProperties": False},
-    "AttachmentUpload": {**_obj({
-        "file": {"type": "string", "format": "binary",
-                 "description": "A JPEG, PNG, WebP or HEIC photo or a PDF, judged from its "
-                                "bytes (anything else is 415), at most CASEWORK_MAX_UPLOAD_BYTES"},
-        "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]},
-        "taken_at": {"type": "string", "format": "date-time",
-                     "description": "When the photo was taken, with its offset; not in the "
-                                    "future"}}, ["file", "kind"]), "additionalProperties": False},
+    "AttachmentUpload": _upload_schema(list(AttachmentKind)),
+    # A work order takes photos (and "other"), never a case's documents.
+    "WorkOrderAttachmentUpload": _upload_schema(list(WORKORDER_KINDS)),
     "Workflow": _obj({"states": {"type": "array", "items": {"type": "object"}},
                       "initial": {"type": "object"},
                       "triggers": {"type": "array", "items": {"type": "object"}}}),
@@ -426,7 +433,7 @@ def _paths() -> dict:
                        _list_of("Attachment"), params=[WORKORDER_ID], errors="401 404"),
             "post": _op("Upload a photo to the work order", "201", _ref("Attachment"),
                         params=[WORKORDER_ID], errors="401 403 404 409 413 415 422",
-                        request_content={"multipart/form-data": {"schema": _ref("AttachmentUpload")}},
+                        request_content={"multipart/form-data": {"schema": _ref("WorkOrderAttachmentUpload")}},
                         idempotent=True),
         },
         "/api/v1/workorders/{workorder_id}/attachments/{attachment_id}": {
