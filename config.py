@@ -87,6 +87,9 @@ class Config:
     # Web pages: a signed-in session lasts this many hours, then the user signs in again.
     CASEWORK_SESSION_HOURS = _int("CASEWORK_SESSION_HOURS", 12)
     SESSION_COOKIE_HTTPONLY = True
+    # The cookie is written only when the session changes: a page kept offline in the
+    # background, answered after the user switched language, must not bring the old one back.
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_SAMESITE = "Lax"
     # Set to 1 behind HTTPS so that the session cookie is never sent in clear.
     SESSION_COOKIE_SECURE = os.environ.get("CASEWORK_SECURE_COOKIES", "") in ("1", "true", "yes")

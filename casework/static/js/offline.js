@@ -228,19 +228,32 @@
     form.reset();
   }
 
-  function prefetchCasePages() {
-    if (!document.body.hasAttribute("data-prefetch-cases") || !navigator.onLine) {
+  // One page at a time, the ones not kept yet, at most a day's worth: the phone's bandwidth
+  // and the server are shared with the officer's own clicks.
+  const PREFETCH_LIMIT = 60;
+
+  async function prefetchCasePages() {
+    if (!document.body.hasAttribute("data-prefetch-cases") || !navigator.onLine
+        || !window.caches || !navigator.serviceWorker || !navigator.serviceWorker.controller) {
       return;
     }
-    const seen = new Set();
-    document.querySelectorAll("a[href^='/cases/']").forEach((link) => {
-      const url = new URL(link.href);
-      if (/^\/cases\/\d+$/.test(url.pathname) && !seen.has(url.pathname)) {
-        seen.add(url.pathname);
-        fetch(url.pathname, { credentials: "same-origin", headers: { "X-Casework-Prefetch": "1", Accept: "text/html" } })
-          .catch(() => {});
+    const paths = [...new Set([...document.querySelectorAll("a[href^='/cases/']")]
+      .map((link) => new URL(link.href).pathname)
+      .filter((path) => /^\/cases\/\d+$/.test(path)))].slice(0, PREFETCH_LIMIT);
+    for (const path of paths) {
+      if (!navigator.onLine) {
+        return;
       }
-    });
+      if (await caches.match(new URL(path, window.location.href).href)) {
+        continue;
+      }
+      try {
+        await fetch(path, { credentials: "same-origin",
+                            headers: { "X-Casework-Prefetch": "1", Accept: "text/html" } });
+      } catch (error) {
+        return;
+      }
+    }
   }
 
   // Where the structure stands: the phone's position when the form is opened (photos taken
@@ -286,7 +299,7 @@
     });
     geolocate();
     await showCount();
+    await flush();
     prefetchCasePages();
-    flush();
   });
 })();
