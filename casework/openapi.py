@@ -14,8 +14,6 @@ from pydantic import BaseModel
 from casework.accounts.auth import public
 from casework.accounts.schemas import CompanyRef, LoginOut, LoginRequest, UserOut, UserQuery
 from casework.campaign.schemas import CampaignChangesOut, CampaignOut, CampaignPut
-from casework.cases.lifecycle import BY_NAME
-from casework.cases.models import CaseKind, CaseState
 from casework.cases.schemas import (CaseCreate, CaseOut, CasePatch, CaseQuery, EventOut,
                                     TransitionRequest)
 from casework.common.schemas import PageArgs, Strict
@@ -27,13 +25,10 @@ from casework.exports.schemas import ExportLogPage, ExportLogQuery
 from casework.imports.schemas import ImportResult
 from casework.notices.api import NoticeArgs
 from casework.notifications.api import InboxQuery
-from casework.notifications.models import NotificationKind
 from casework.notifications.schemas import NotificationOut
 from casework.places.schemas import (CompoundCreate, CompoundOut, CompoundQuery, ZoneCreate,
                                      ZoneOut)
 from casework.reports.schemas import BacklogOut, BoardOut, OfficersOut, ProgressOut, ReportQuery
-from casework.workorders.lifecycle import BY_NAME as WORKORDER_TRIGGERS
-from casework.workorders.models import WorkOrderKind, WorkOrderState
 from casework.workorders.schemas import (WorkOrderCreate, WorkOrderOut, WorkOrderQuery,
                                         WorkOrderTransition)
 # The admin's endpoints (users, companies, renaming places).

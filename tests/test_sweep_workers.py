@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from casework.accounts.models import User
 from casework.cases.models import Case, CaseState
 from casework.workorders.models import WorkOrder
 from tests.browser import DOCS, sign_in, watch

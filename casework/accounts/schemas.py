@@ -1,10 +1,9 @@
 """Request bodies and JSON shapes of users and companies."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import Field, StringConstraints
 
 from casework.accounts.models import Company, Role, User
 from casework.common.schemas import NOT_NULL, PageArgs, Shape, Strict, Timestamp

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from sqlalchemy import select
 
 from casework.cases.models import Case
 from casework.cases.policies import can_list_cases
