@@ -13,6 +13,11 @@ def case_attachments(case) -> Select:
     return select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
 
 
+def cases_photos(case_ids: list[int]) -> Select:
+    """The before and after photos of several cases at once (a list of cards, one query)."""
+    return (select(Attachment).where(Attachment.case_id.in_(case_ids), Attachment.kind.in_(CASE_PHOTO_KINDS)).order_by(Attachment.id))
+
+
 def workorder_attachments(order) -> Select:
     """The work order's own files and its case's before/after photos (what a company needs to
     find and finish the job; never ownership documents or agreements)."""

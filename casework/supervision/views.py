@@ -25,7 +25,7 @@ from casework.common.errors import ApiError
 from casework.common.lifecycle import Deadline, Lifecycle
 from casework.common.idempotency import idempotent
 from casework.evidence.models import Attachment
-from casework.evidence.queries import case_attachments
+from casework.evidence.queries import cases_photos
 from casework.extensions import db
 from casework.supervision.diagram import lifecycle_svg
 from casework.supervision.forms import INSPECTION_TRIGGERS, InspectionForm, inspection_form
@@ -57,9 +57,16 @@ class Waiting:
     approved: bool = False
 
 
-def _waiting(case: Case, user: User) -> Waiting:
-    photos = list(db.session.scalars(case_attachments(case).where(Attachment.kind.in_(
-        [AttachmentKind.BEFORE_PHOTO, AttachmentKind.AFTER_PHOTO]))))
+def _photos_of(cases: list[Case]) -> dict[int, list[Attachment]]:
+    """The before and after photos of every listed case, in one query (not one per card)."""
+    photos: dict[int, list[Attachment]] = {case.id: [] for case in cases}
+    if cases:
+        for photo in db.session.scalars(cases_photos(list(photos))):
+            photos[photo.case_id].append(photo)
+    return photos
+
+
+def _waiting(case: Case, user: User, photos: list[Attachment]) -> Waiting:
     allowed = allowed_triggers(case, user)
     forms = {trigger: inspection_form(trigger, case.id, formdata=None,
                                       expected_version=case.version)
@@ -79,8 +86,9 @@ def _desk(user: User, failed: Case | None = None, trigger: str | None = None,
     late = list(db.session.scalars(
         filtered_cases(user, CaseQuery(state=[CaseState.NEGOTIATED], overdue=True))
         .order_by(None).order_by(Case.due_at, Case.id).limit(SHOWN)))
-    lists = {"inspect": [_waiting(case, user) for case in demolished],
-             "enforce": [_waiting(case, user) for case in late]}
+    photos = _photos_of(demolished + late)
+    lists = {"inspect": [_waiting(case, user, photos[case.id]) for case in demolished],
+             "enforce": [_waiting(case, user, photos[case.id]) for case in late]}
     for waiting in lists["inspect"] + lists["enforce"]:
         if failed is not None and waiting.case.id == failed.id and trigger in waiting.forms:
             waiting.forms[trigger] = form
