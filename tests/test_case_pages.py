@@ -19,7 +19,7 @@ from casework.evidence.models import Attachment
 from casework.extensions import db
 from casework.places.models import Compound
 from tests.support import Api, local_day
-from tests.web import form_token, page_text, sign_in
+from tests.web import form_token, page_text, post_form, sign_in
 
 OWNER = {"owner_name": "演示户主甲", "owner_phone": "13900000001",
          "owner_id_number": "110101199001010011"}
@@ -340,3 +340,86 @@ def test_a_form_without_the_version_it_was_read_at_is_refused_in_words(site):
     assert response.status_code == 422
     assert "他人修改" in page_text(response.text)
     assert site.case(case["id"])["version"] == case["version"]
+
+
+# Correcting a case ----------------------------------------------------------------------------
+
+def _corrections(case: dict, **changes) -> dict:
+    """The edit form as the page fills it for ``case``, with ``changes``."""
+    return {"expected_version": case["version"], "compound_id": case["compound_id"],
+            "kind": case["kind"], "address": case["address"],
+            "description": case["description"], "difficulty": case["difficulty"],
+            "area_m2": "" if case["area_m2"] is None else case["area_m2"],
+            "officer_id": case["officer_id"] or 0,
+            **{name: case[name] or "" for name in OWNER}, **changes}
+
+
+def test_an_officer_corrects_a_case_and_the_history_names_the_owner_fields_only(site):
+    case = site.api.as_(site.officer).create_case(site.east, address="东区1号", **OWNER)
+    client = site.client(site.officer)
+    shown = client.get(f"/cases/{case['id']}")
+    assert f'href="/cases/{case["id"]}/edit"' in shown.text
+    page = client.get(f"/cases/{case['id']}/edit")
+    assert page.status_code == 200
+    assert 'value="东区1号"' in page.text and OWNER["owner_phone"] in page.text
+
+    response = post_form(client, f"/cases/{case['id']}/edit", _corrections(
+        case, compound_id=site.west.id, address="西区5号楼", area_m2="12,5",
+        owner_phone="13900000002", officer_id=site.colleague.id), page=page.text)
+    assert response.status_code == 303
+    after = site.case(case["id"])
+    assert (after["compound_id"], after["address"], after["area_m2"], after["owner_phone"],
+            after["officer_id"], after["version"]) == (
+        site.west.id, "西区5号楼", 12.5, "13900000002", site.colleague.id, case["version"] + 1)
+    edit = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case["id"])
+                              .order_by(CaseEvent.id.desc())).first()
+    assert edit.trigger == "edit"
+    assert edit.data["changed"] == {"compound_id": site.west.id, "address": "西区5号楼",
+                                    "area_m2": 12.5, "owner_phone": None,
+                                    "officer_id": site.colleague.id}
+
+
+def test_a_refused_correction_is_shown_beside_its_field_and_changes_nothing(site):
+    stranger = site.make.user("officer", [site.make.zone()])
+    case = site.api.as_(site.officer).create_case(site.east, address="东区1号", **OWNER)
+    client = site.client(site.officer)
+    page = client.get(f"/cases/{case['id']}/edit").text
+    before = counts()
+    for field, changes in (("area_m2", {"area_m2": "twelve"}),
+                           ("owner_phone", {"owner_phone": "call me"}),
+                           ("officer_id", {"officer_id": stranger.id}),
+                           ("compound_id", {"compound_id": site.elsewhere.id}),
+                           ("difficulty", {"difficulty": 9})):
+        response = post_form(client, f"/cases/{case['id']}/edit",
+                             _corrections(case, address="改了", **changes), page=page)
+        assert response.status_code == 422, field
+        assert f'id="{field}-error"' in response.text, field
+        assert 'value="改了"' in response.text, "the form keeps what was typed"
+    stale = post_form(client, f"/cases/{case['id']}/edit",
+                      _corrections(case, address="改了", expected_version=99), page=page)
+    assert stale.status_code == 409
+    assert "他人修改" in page_text(stale.text)
+    assert counts() == before
+    assert site.case(case["id"]) == case
+
+
+def test_a_finished_case_is_not_corrected_and_a_company_cannot_reach_the_form(site):
+    demolished = site.api.as_(site.officer).case_in(site.east, "demolished")
+    response = site.api.as_(site.supervisor).fire(demolished["id"], "close", note="验收合格")
+    assert response.status_code == 200, response.get_json()
+    closed = response.get_json()
+    client = site.client(site.officer)
+    assert 'id="correct-case"' not in client.get(f"/cases/{closed['id']}").text
+    for response in (client.get(f"/cases/{closed['id']}/edit"),
+                     post_form(client, f"/cases/{closed['id']}/edit",
+                               _corrections(closed, address="改了"),
+                               page=client.get(f"/cases/{closed['id']}").text)):
+        assert response.status_code == 303
+        assert response.location.endswith(f"/cases/{closed['id']}")
+    assert site.case(closed["id"])["address"] == closed["address"]
+
+    case = site.api.as_(site.officer).create_case(site.east, **OWNER)
+    company = site.client(site.company)
+    response = company.get(f"/cases/{case['id']}/edit")
+    assert response.status_code == 404
+    assert OWNER["owner_name"] not in response.text

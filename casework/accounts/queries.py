@@ -73,3 +73,11 @@ def zone_supervisors(zone_id: int) -> list[User]:
         return in_zone
     return [u for u in db.session.scalars(select(User).where(
         User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)) if not u.zones]
+
+
+def zone_officers(zone_id: int) -> list[User]:
+    """The active officers of a zone, by name: those a case of the zone may be given to."""
+    return list(db.session.scalars(
+        select(User).join(user_zones, user_zones.c.user_id == User.id)
+        .where(user_zones.c.zone_id == zone_id, User.role == Role.OFFICER,
+               User.active.is_(True)).order_by(User.display_name, User.id)))

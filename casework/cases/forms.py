@@ -83,8 +83,9 @@ class AttachForm(FlaskForm):
         self.kind.choices = [(k.value, attachment_label(k)) for k in AttachmentKind]
 
 
-class CaseForm(FlaskForm):
-    """A new case, quickly, on a phone. The values are checked by the API's own schema."""
+class _DescribedCase(FlaskForm):
+    """What describes a structure, as it is recorded and later corrected. The values are
+    checked by the API's own schema."""
 
     compound_id = SelectField(_l("Compound"), coerce=int, validate_choice=False,
                               validators=[InputRequired()])
@@ -101,16 +102,36 @@ class CaseForm(FlaskForm):
     owner_id_number = StringField(_l("Owner's ID number"),
                                   validators=[Optional(), Length(max=40)],
                                   render_kw={"autocomplete": "off"})
-    attachment = FileField(_l("Photo before (optional)"), render_kw=PHOTO)
-    lat = HiddenField()
-    lon = HiddenField()
-    accuracy_m = HiddenField()
 
     def __init__(self, compounds, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.compound_id.choices = [(c.id, c.name) for c in compounds]
         self.kind.choices = [(k.value, kind_label(k)) for k in CaseKind]
         self.difficulty.choices = [(n, str(n)) for n in range(1, 6)]
+
+
+class CaseForm(_DescribedCase):
+    """A new case, quickly, on a phone."""
+
+    attachment = FileField(_l("Photo before (optional)"), render_kw=PHOTO)
+    lat = HiddenField()
+    lon = HiddenField()
+    accuracy_m = HiddenField()
+
+
+class EditForm(_DescribedCase):
+    """A case's description corrected, or the case given to another officer of its zone."""
+
+    expected_version = HiddenField()
+    area_m2 = StringField(_l("Area (m²)"), validators=[Optional(), Length(max=20)],
+                          render_kw={"inputmode": "decimal"})
+    officer_id = SelectField(_l("Officer"), coerce=int, validate_choice=False,
+                             validators=[Optional()])
+
+    def __init__(self, compounds, officers, *args, **kwargs) -> None:
+        super().__init__(compounds, *args, **kwargs)
+        self.officer_id.choices = [(0, _l("Not assigned"))] + [
+            (o.id, o.display_name) for o in officers]
 
 
 class FilterForm(FlaskForm):

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
 from werkzeug.datastructures import FileStorage
 
 from casework.accounts.models import User
+from casework.accounts.queries import zone_officers
 from casework.cases import lifecycle, operations, policies
-from casework.cases.forms import AttachForm, CaseForm, FilterForm, TriggerForm
+from casework.cases.forms import AttachForm, CaseForm, EditForm, FilterForm, TriggerForm
 from casework.cases.models import Case, CaseState
 from casework.cases.queries import allowed_triggers, case_events, filtered_cases, get_visible_case
-from casework.cases.schemas import CaseCreate, CaseQuery
+from casework.cases.schemas import PERSONAL_FIELDS, CaseCreate, CasePatch, CaseQuery
 from casework.common.errors import ApiError, ValidationFailed, problem
 from casework.common.idempotency import idempotent
 from casework.common.paging import paginate
@@ -215,7 +216,8 @@ def _context(case: Case, user: User, forms: dict[str, TriggerForm] | None = None
             "photos": [a for a in attachments if a.is_photo],
             "documents": [a for a in attachments if not a.is_photo],
             "events": case_events(case), "failed": failed,
-            "sees_owner": user.sees_personal_data}
+            "sees_owner": user.sees_personal_data,
+            "can_correct": policies.can_edit(user, case) and not case.state.is_final}
 
 
 @bp.get("/cases/<int:case_id>")
@@ -310,3 +312,90 @@ def attachment(case_id: int, attachment_id: int):
     user = page_user()
     case = get_visible_case(user, case_id)
     return send(get_attachment(case_attachments(case), attachment_id), user)
+
+
+# Correcting a case --------------------------------------------------------------------------
+
+# The fields the page corrects, as PATCH /api/v1/cases/<id> takes them.
+_DESCRIBED = ("compound_id", "kind", "address", "description", "difficulty", "owner_unknown")
+
+
+def _edit_form(case: Case, user: User, **kwargs) -> EditForm:
+    """The correction form, without the owner's fields for a user who may not see them."""
+    if not policies.can_edit(user, case):
+        not_found()
+    form = EditForm(list(db.session.scalars(visible_compounds(user))),
+                    zone_officers(case.zone_id), **kwargs)
+    if not user.sees_personal_data:
+        for name in PERSONAL_FIELDS:
+            del form[name]
+    return form
+
+
+def _area(raw: str | None) -> float | None:
+    text = (raw or "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValidationFailed("The area is not a number.", [
+            problem("area_m2", "number", _("Enter the area in square metres, e.g. 12.5."))
+        ]) from None
+
+
+def _finished(case: Case):
+    flash(_PROBLEMS["case_final"], "warning")
+    return redirect(url_for("cases_pages.show", case_id=case.id), code=303)
+
+
+@bp.get("/cases/<int:case_id>/edit")
+@signed_in
+def edit(case_id: int):
+    user = page_user()
+    case = get_visible_case(user, case_id)
+    form = _edit_form(case, user, formdata=None, obj=case)
+    if case.state.is_final:
+        return _finished(case)
+    form.kind.data = case.kind.value
+    form.officer_id.data = case.officer_id or 0
+    form.area_m2.data = "" if case.area_m2 is None else f"{case.area_m2:g}"
+    form.expected_version.data = str(case.version)
+    return render_template("cases/edit.html", form=form, case=case)
+
+
+@bp.post("/cases/<int:case_id>/edit")
+@signed_in
+@idempotent
+def update(case_id: int):
+    """The corrections in one PATCH of the case, under the API's schema and rules: a refused
+    field is shown beside itself and nothing is changed."""
+    user = page_user()
+    case = get_visible_case(user, case_id, for_update=True)
+    form = _edit_form(case, user)
+    if case.state.is_final:
+        return _finished(case)
+    if not form.validate_on_submit():
+        return render_template("cases/edit.html", form=form, case=case), 422
+    changes = {name: form[name].data for name in _DESCRIBED}
+    for name in PERSONAL_FIELDS:
+        if name in form:
+            changes[name] = (form[name].data or "").strip() or None
+    changes["officer_id"] = form.officer_id.data or None
+    version = _version(form.expected_version.data)
+    try:
+        changes["area_m2"] = _area(form.area_m2.data)
+        try:
+            body = CasePatch.model_validate({**changes, "expected_version": max(version, 1)})
+        except ValidationError as exc:
+            raise ValidationFailed("The case has invalid fields.",
+                                   validation_details(exc)) from None
+        operations.edit_case(case, user, version,
+                             body.model_dump(exclude_unset=True, exclude={"expected_version"}))
+    except ApiError as err:
+        db.session.rollback()
+        case = get_visible_case(user, case_id)
+        if err.status == 409:
+            form.expected_version.data = str(case.version)
+        return form_failed("cases/edit.html", form, _in_words(err), case=case)
+    return done("cases_pages.show", _("Case %(ref)s corrected.", ref=case.ref), case_id=case.id)
