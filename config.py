@@ -36,6 +36,13 @@ class Config:
     # PostgreSQL in production, e.g. postgresql://casework@db/casework. Default: SQLite file.
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # PostgreSQL's JIT compiler: off by default. The application's queries are short, and the
+    # planner's cost for a list over a million rows crosses the JIT threshold, where compiling
+    # costs more than the query (set CASEWORK_POSTGRES_JIT=1 to leave the server's setting).
+    CASEWORK_POSTGRES_JIT = os.environ.get("CASEWORK_POSTGRES_JIT", "") in ("1", "true", "yes")
+    # The lists of cases, work orders, notifications and events count their rows exactly up to
+    # this many; beyond it their total is an estimate (total_is_estimate: true).
+    CASEWORK_LIST_COUNT_LIMIT = _int("CASEWORK_LIST_COUNT_LIMIT", 10_000)
 
     # Where attachments are stored, by content hash.
     CASEWORK_UPLOAD_DIR = os.environ.get("CASEWORK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))

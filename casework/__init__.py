@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]).parent.mkdir(
             parents=True, exist_ok=True)
 
+    _configure_postgresql(app)
     db.init_app(app)
     from casework.accounts.throttle import limiter
     limiter.init_app(app)
@@ -76,6 +77,18 @@ def _import_models() -> None:
     from casework.notifications import models as _notifications  # noqa: F401
     from casework.places import models as _places  # noqa: F401
     from casework.workorders import models as _workorders  # noqa: F401
+
+
+def _configure_postgresql(app: Flask) -> None:
+    """JIT off for every connection (CASEWORK_POSTGRES_JIT), as a connection option: no
+    statement more per connection."""
+    if (not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+            or app.config["CASEWORK_POSTGRES_JIT"]):
+        return
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    connect_args = dict(options.get("connect_args", {}))
+    connect_args["options"] = (connect_args.get("options", "") + " -c jit=off").strip()
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
 
 
 def _configure_sqlite(app: Flask) -> None:

@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from casework.accounts.auth import public
 from casework.accounts.schemas import CompanyRef, LoginOut, LoginRequest, UserOut, UserQuery
 from casework.campaign.schemas import CampaignChangesOut, CampaignOut, CampaignPut
-from casework.cases.schemas import (CaseCreate, CaseOut, CasePatch, CaseQuery, EventOut,
-                                    TransitionRequest)
+from casework.cases.schemas import (CaseCreate, CaseOut, CasePage, CasePatch, CaseQuery,
+                                    EventOut, EventPage, EventQuery, TransitionRequest)
 from casework.common.schemas import PageArgs, Strict
 from casework.evidence.models import AttachmentKind
 from casework.evidence.policies import WORKORDER_KINDS
@@ -25,12 +25,12 @@ from casework.exports.schemas import ExportLogPage, ExportLogQuery
 from casework.imports.schemas import ImportResult
 from casework.notices.api import NoticeArgs
 from casework.notifications.api import InboxQuery
-from casework.notifications.schemas import NotificationOut
+from casework.notifications.schemas import NotificationOut, NotificationPage
 from casework.places.schemas import (CompoundCreate, CompoundOut, CompoundQuery, ZoneCreate,
                                      ZoneOut)
 from casework.reports.schemas import BacklogOut, BoardOut, OfficersOut, ProgressOut, ReportQuery
-from casework.workorders.schemas import (WorkOrderCreate, WorkOrderOut, WorkOrderQuery,
-                                        WorkOrderTransition)
+from casework.workorders.schemas import (WorkOrderCreate, WorkOrderOut, WorkOrderPage,
+                                        WorkOrderQuery, WorkOrderTransition)
 # The admin's endpoints (users, companies, renaming places).
 from casework.accounts.schemas import (CompanyAccount, CompanyCreate, CompanyPatch,  # noqa: I001
                                        CompanyWithSecret, UserAccount, UserAccountPage,
@@ -46,7 +46,8 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (LoginRequest, ZoneCreate, Compoun
 # Response shapes written as pydantic models (the shapes helper moves every response here).
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (ExportLogPage, ImportResult, CampaignOut,
                                                 CampaignChangesOut, BacklogOut, BoardOut,
-                                                ProgressOut, OfficersOut)
+                                                ProgressOut, OfficersOut, CasePage, EventPage,
+                                                WorkOrderPage, NotificationPage)
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict:
@@ -347,7 +348,9 @@ def _paths() -> dict:
                         body="CompoundCreate", errors="400 401 403 409 415 422"),
         },
         "/api/v1/cases": {
-            "get": _with_exports(_op("List cases, newest first", "200", _page_of("Case"),
+            "get": _with_exports(_op("List cases, newest first: a page by number, or by the "
+                                     "cursor of the page before (after)", "200",
+                                     _ref("CasePage"),
                                      params=case_filters, errors="401 403 422")),
             "post": _op("Record a case; it starts identified", "201", _ref("Case"),
                         body="CaseCreate", errors="400 401 403 415 422", idempotent=True),
@@ -365,8 +368,9 @@ def _paths() -> dict:
                         idempotent=True),
         },
         "/api/v1/cases/{case_id}/events": {
-            "get": _with_exports(_op("The case's history, oldest first", "200",
-                                     _list_of("CaseEvent"), params=[CASE_ID],
+            "get": _with_exports(_op("The case's history, oldest first (with per_page, a "
+                                     "page of it, and after for the next)", "200",
+                                     _ref("EventPage"), params=[CASE_ID, *_params_of(EventQuery)],
                                      errors="401 404 422")),
         },
         "/api/v1/cases/{case_id}/attachments": {
@@ -411,7 +415,7 @@ def _paths() -> dict:
         "/api/v1/workorders": {
             "get": _with_exports(_op(
                 "Work orders visible to the user (a company sees only its own)", "200",
-                _page_of("WorkOrder"), errors="401 422",
+                _ref("WorkOrderPage"), errors="401 422",
                 params=_params_of(WorkOrderQuery))),
         },
         "/api/v1/workorders/{workorder_id}": {
@@ -437,7 +441,7 @@ def _paths() -> dict:
                        content=ATTACHMENT_CONTENT),
         },
         "/api/v1/notifications": {
-            "get": _op("The user's inbox, newest first", "200", _page_of("Notification"),
+            "get": _op("The user's inbox, newest first", "200", _ref("NotificationPage"),
                        params=_params_of(InboxQuery),
                        errors="401 422"),
         },

@@ -8,12 +8,13 @@ from flask import Blueprint, request
 from casework.accounts.auth import current_user
 from casework.cases import operations
 from casework.cases.models import Case
-from casework.cases.queries import allowed_triggers, case_events, filtered_cases, get_visible_case
+from casework.cases.queries import (CASE_ORDER, EVENT_ORDER, allowed_triggers, filtered_cases,
+                                    get_visible_case, history_of)
 from casework.cases.schemas import (READ_ONLY_FIELDS, CaseCreate, CasePatch, CaseQuery,
                                     EventQuery, TransitionRequest, case_dict, event_dict)
 from casework.common.errors import ValidationFailed, problem
 from casework.common.idempotency import idempotent
-from casework.common.paging import paginate
+from casework.common.paging import list_page, rows_after
 from casework.common.requests import json_object, query_args, validate
 from casework.exports import api as exports
 
@@ -39,8 +40,9 @@ def list_cases():
     if "format" in request.args:
         return exports.cases_file(user)
     args = query_args(CaseQuery)
-    return paginate(filtered_cases(user, args), args.page, args.per_page,
-                    lambda case: case_dict(case, user, allowed_triggers(case, user)))
+    return list_page(filtered_cases(user, args), CASE_ORDER, page=args.page, after=args.after,
+                     per_page=args.per_page,
+                     serialize=lambda case: case_dict(case, user, allowed_triggers(case, user)))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -87,5 +89,8 @@ def list_events(case_id: int):
     case = get_visible_case(current_user(), case_id)
     if "format" in request.args:
         return exports.events_file(current_user(), case)
-    query_args(EventQuery)
-    return {"items": [event_dict(e) for e in case_events(case)]}
+    args = query_args(EventQuery)
+    query = history_of(case)
+    if args.after is not None:
+        query = query.where(EVENT_ORDER.after(args.after))
+    return rows_after(query, EVENT_ORDER, args.per_page, event_dict)

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, literal_column, or_, select
 
 from casework import clock
 from casework.accounts.models import Role, User
 from casework.cases import lifecycle, policies
 from casework.cases.models import Case, CaseEvent
 from casework.cases.schemas import CaseQuery
+from casework.common.paging import Keyset
 from casework.common.policy import require
 from casework.common.queries import one_or_404, overdue_filter
 from casework.extensions import db
 from casework.places.models import Zone
 
 FINAL_STATES = sorted(lifecycle.LIFECYCLE.final)
+# The case list's order, newest first; its cursors hold (created_at, id).
+CASE_ORDER = Keyset("cases", (Case.created_at, Case.id))
+# A case's history, oldest first; its cursors hold the step's number.
+EVENT_ORDER = Keyset("events", (CaseEvent.seq,), descending=False)
 
 
 def visible_cases(user: User) -> Select:
@@ -58,7 +63,27 @@ def filtered_cases(user: User, args: CaseQuery) -> Select:
         if user.sees_personal_data:
             columns.append(Case.owner_name)
         query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
-    return query.order_by(Case.created_at.desc(), Case.id.desc())
+        if len(args.q) >= 2 and db.session.get_bind().dialect.name == "postgresql":
+            query = query.where(_bigram_candidates(args.q, user.sees_personal_data))
+    return query.order_by(*CASE_ORDER.order_by())
+
+
+# The searched text of a case as the GIN index ix_cases_search_bigrams (migration 0012) is
+# made of, written the same way so that PostgreSQL's planner recognises it.
+_SEARCHED_TEXT = (Case.ref + literal_column("' '") + Case.address + literal_column("' '")
+                  + Case.description)
+
+
+def _bigram_candidates(words: str, owners: bool) -> ColumnElement[bool]:
+    """On PostgreSQL, the cases whose text holds every pair of adjacent characters of the
+    searched words, found in a GIN index (pg_trgm cannot index a two-character Chinese word).
+    It is a superset of what the ILIKE beside it keeps, so the results are exactly the
+    ILIKE's, only found without reading every case."""
+    wanted = func.casework_bigrams(words)
+    found = func.casework_bigrams(_SEARCHED_TEXT).op("@>", is_comparison=True)(wanted)
+    if owners:
+        found = found | func.casework_bigrams(Case.owner_name).op("@>", is_comparison=True)(wanted)
+    return found
 
 
 def _zone_id(zone: str) -> int | None:
@@ -77,8 +102,11 @@ def allowed_triggers(case: Case, user: User) -> list[str]:
 
 def case_events(case: Case) -> list[CaseEvent]:
     """The case's history, oldest first."""
-    return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                   .order_by(CaseEvent.seq)))
+    return list(db.session.scalars(history_of(case)))
+
+
+def history_of(case: Case) -> Select:
+    return select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(*EVENT_ORDER.order_by())
 
 
 def lock_case(case_id: int) -> Case:

@@ -9,7 +9,8 @@ from pydantic import Field, field_validator
 from casework.accounts.models import User
 from casework.cases import lifecycle
 from casework.cases.models import Case, CaseEvent, CaseKind, CaseState
-from casework.common.schemas import NOT_NULL, Lang, PageArgs, Shape, Strict, Timestamp
+from casework.common.schemas import (NOT_NULL, Lang, ListArgs, ListPage, Shape, Strict,
+                                     Timestamp)
 
 Phone = Field(None, max_length=40, pattern=r"^[0-9+\-() ]*$")
 
@@ -62,12 +63,15 @@ class TransitionRequest(Strict):
 
 
 class EventQuery(Strict):
-    """The history's query string without ``format``: only the download's language."""
+    """The history's query string without ``format``: the download's language, and paging
+    for a long history (without ``per_page``, the whole history)."""
 
     lang: Lang | None = None
+    per_page: int | None = Field(None, ge=1, le=1000)
+    after: str | None = Field(None, min_length=1, max_length=500, pattern="^[A-Za-z0-9_-]+$")
 
 
-class CaseQuery(PageArgs):
+class CaseQuery(ListArgs):
     state: list[CaseState] | None = None
     zone: str | None = Field(None, max_length=20)
     compound: int | None = Field(None, ge=1)
@@ -144,3 +148,13 @@ class EventOut(Shape):
 
 def event_dict(event: CaseEvent) -> dict:
     return EventOut.model_validate(event).model_dump(mode="json")
+
+
+class CasePage(ListPage):
+    items: list[CaseOut]
+
+
+class EventPage(Shape):
+    items: list[EventOut]
+    next: str | None = Field(None, description="With per_page: pass as after for the steps "
+                                               "that follow; null after the last")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, field_validator,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
 # Every integer column is a PostgreSQL INTEGER: a larger id or count can only be a mistake, and
@@ -98,6 +99,21 @@ class PageArgs(Strict):
     per_page: int = Field(25, ge=1, le=200)
 
 
+class ListArgs(PageArgs):
+    """A list that grows with the city: a page by number (``page``) or after the cursor of
+    the page before (``after``, from its ``next``), not both."""
+
+    after: str | None = Field(None, min_length=1, max_length=500, pattern="^[A-Za-z0-9_-]+$",
+                              description="The next of the page before: the page that "
+                                          "follows it, however deep (page is then left out)")
+
+    @model_validator(mode="after")
+    def _page_or_cursor(self):
+        if self.after is not None and "page" in self.model_fields_set:
+            raise PydanticCustomError("page_or_after", "Give page or after, not both")
+        return self
+
+
 class Shape(BaseModel):
     """A response, declared once: it serialises the answer and is the OpenAPI document's schema
     of it. A field with no default is always present (the document marks it required)."""
@@ -108,3 +124,16 @@ class Shape(BaseModel):
 # Written as ``2026-11-26T08:00:00+00:00``, like every other time the API returns.
 Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str,
                                                 when_used="json")]
+
+
+class ListPage(Shape):
+    """One page of a list that grows with the city (``casework.common.paging.list_page``)."""
+
+    page: int | None = Field(description="The page's number; null when asked for by after")
+    per_page: int
+    total: int = Field(description="How many rows the list holds: exact up to "
+                                   "CASEWORK_LIST_COUNT_LIMIT (10,000), beyond it an estimate")
+    total_is_estimate: bool = Field(description="True when total is an estimate (the list "
+                                                "holds more than CASEWORK_LIST_COUNT_LIMIT)")
+    next: str | None = Field(description="Pass as after for the page that follows; null on "
+                                         "the last page")

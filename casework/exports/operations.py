@@ -37,7 +37,7 @@ from casework.workorders.schemas import WorkOrderQuery
 
 BATCH_ROWS = 2000
 # Query-string keys that shape a list but not what it holds.
-_NOT_FILTERS = {"page", "per_page", "format", "lang"}
+_NOT_FILTERS = {"page", "per_page", "after", "format", "lang"}
 
 
 @dataclass(frozen=True)

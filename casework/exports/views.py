@@ -23,7 +23,7 @@ bp = Blueprint("exports_pages", __name__, template_folder="templates")
 
 M = TypeVar("M", bound=BaseModel)
 # What shapes a page but not what it holds.
-_NOT_FILTERS = {"page", "per_page"}
+_NOT_FILTERS = {"page", "per_page", "after"}
 
 
 def _args(schema: type[M]) -> M:

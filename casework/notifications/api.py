@@ -5,17 +5,17 @@ from flask import Blueprint
 from pydantic import Field
 
 from casework.accounts.auth import current_user
-from casework.common.paging import paginate
+from casework.common.paging import list_page
 from casework.common.requests import query_args
-from casework.common.schemas import PageArgs
+from casework.common.schemas import ListArgs
 from casework.notifications import operations
 from casework.notifications.models import Notification, NotificationKind
-from casework.notifications.queries import inbox_of
+from casework.notifications.queries import INBOX_ORDER, inbox_of
 
 bp = Blueprint("notifications", __name__)
 
 
-class InboxQuery(PageArgs):
+class InboxQuery(ListArgs):
     unread: bool | None = None
     kind: NotificationKind | None = None
     per_page: int = Field(50, ge=1, le=200)
@@ -24,8 +24,9 @@ class InboxQuery(PageArgs):
 @bp.get("/notifications")
 def inbox():
     args = query_args(InboxQuery)
-    return paginate(inbox_of(current_user(), unread=args.unread, kind=args.kind), args.page,
-                    args.per_page, Notification.to_dict)
+    return list_page(inbox_of(current_user(), unread=args.unread, kind=args.kind), INBOX_ORDER,
+                     page=args.page, after=args.after, per_page=args.per_page,
+                     serialize=Notification.to_dict)
 
 
 @bp.post("/notifications/<int:notification_id>/read")

@@ -40,9 +40,10 @@ class Notification(db.Model):
     __table_args__ = (
         # What a delivery worker scans: unsent rows of the outgoing channels by due time.
         Index("ix_notifications_pending", "sent_at", "failed_at", "next_attempt_at"),
-        Index("ix_notifications_inbox", "user_id", "channel", "created_at"),
-        # The unread count every page shows: only the unread inbox rows, a small index.
-        Index("ix_notifications_unread", "user_id",
+        # The inbox, newest first (created_at, id), and its unread part: the unread count
+        # every page shows and the unread list read from a small partial index.
+        Index("ix_notifications_inbox", "user_id", "channel", "created_at", "id"),
+        Index("ix_notifications_unread", "user_id", "created_at", "id",
               postgresql_where=text("channel = 'inbox' AND read_at IS NULL"),
               sqlite_where=text("channel = 'inbox' AND read_at IS NULL")),
     )

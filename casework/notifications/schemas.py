@@ -1,7 +1,7 @@
 """The JSON shape of an inbox notification."""
 from __future__ import annotations
 
-from casework.common.schemas import Shape, Timestamp
+from casework.common.schemas import ListPage, Shape, Timestamp
 from casework.notifications.models import NotificationKind
 
 
@@ -14,3 +14,7 @@ class NotificationOut(Shape):
     workorder_id: int | None
     created_at: Timestamp
     read_at: Timestamp | None
+
+
+class NotificationPage(ListPage):
+    items: list[NotificationOut]

@@ -6,11 +6,12 @@ from flask import Blueprint, request
 from casework.accounts.auth import current_user
 from casework.cases.queries import get_visible_case
 from casework.common.idempotency import idempotent
-from casework.common.paging import paginate
+from casework.common.paging import list_page
 from casework.common.requests import json_body, query_args
 from casework.exports import api as exports
 from casework.workorders import operations
-from casework.workorders.queries import allowed_triggers, filtered_workorders, get_visible_workorder
+from casework.workorders.queries import (WORKORDER_ORDER, allowed_triggers, filtered_workorders,
+                                         get_visible_workorder)
 from casework.workorders.schemas import (WorkOrderCreate, WorkOrderQuery, WorkOrderTransition,
                                          workorder_dict)
 
@@ -27,8 +28,9 @@ def list_workorders():
     if "format" in request.args:
         return exports.workorders_file(user)
     args = query_args(WorkOrderQuery)
-    return paginate(filtered_workorders(user, args), args.page, args.per_page,
-                    lambda order: workorder_dict(order, allowed_triggers(order, user)))
+    return list_page(filtered_workorders(user, args), WORKORDER_ORDER, page=args.page,
+                     after=args.after, per_page=args.per_page,
+                     serialize=lambda order: workorder_dict(order, allowed_triggers(order, user)))
 
 
 @bp.post("/cases/<int:case_id>/workorders")

@@ -59,6 +59,10 @@ class WorkOrder(db.Model):
     __table_args__ = (
         Index("ix_workorders_due_at", "due_at"),
         Index("ix_workorders_company_state", "company_id", "state"),
+        # The list is newest first, (created_at, id), whole or by company or state.
+        Index("ix_workorders_created", "created_at", "id"),
+        Index("ix_workorders_company_created", "company_id", "created_at", "id"),
+        Index("ix_workorders_state_created", "state", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

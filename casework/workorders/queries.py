@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from casework import clock
 from casework.accounts.models import Role, User
 from casework.cases.models import Case, CaseEvent
+from casework.common.paging import Keyset
 from casework.common.queries import one_or_404, overdue_filter
 from casework.extensions import db
 from casework.workorders import lifecycle, policies
@@ -15,6 +16,8 @@ from casework.workorders.models import DEADLINE_STATES, WorkOrder, WorkOrderStat
 from casework.workorders.schemas import WorkOrderQuery
 
 LATE_STATES = DEADLINE_STATES  # the name callers used before the states moved to the model
+# The work-order list's order, newest first; its cursors hold (created_at, id).
+WORKORDER_ORDER = Keyset("workorders", (WorkOrder.created_at, WorkOrder.id))
 
 def visible_workorders(user: User) -> Select:
     query = select(WorkOrder)
@@ -48,7 +51,7 @@ def filtered_workorders(user: User, args: WorkOrderQuery) -> Select:
     # A page shows each order's case, compound and company: load them per page, not per row.
     return (query.options(selectinload(WorkOrder.company),
                           selectinload(WorkOrder.case).selectinload(Case.compound))
-            .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()))
+            .order_by(*WORKORDER_ORDER.order_by()))
 
 
 def open_first(query: Select) -> Select:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from casework.common.schemas import Lang, PageArgs, Shape, Strict, Timestamp
+from casework.common.schemas import Lang, ListArgs, ListPage, Shape, Strict, Timestamp
 from casework.workorders import lifecycle
 from casework.cases.models import CaseKind
 from casework.workorders.models import WorkOrder, WorkOrderKind, WorkOrderState
@@ -27,7 +27,7 @@ class WorkOrderTransition(Strict):
     note: str = Field("", max_length=5_000)
 
 
-class WorkOrderQuery(PageArgs):
+class WorkOrderQuery(ListArgs):
     state: WorkOrderState | None = None
     case: int | None = Field(None, ge=1)
     company: int | None = Field(None, ge=1)
@@ -56,6 +56,10 @@ class WorkOrderOut(Shape):
     allowed_triggers: list[Annotated[str, Field(json_schema_extra={"enum": list(lifecycle.BY_NAME)})]]
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class WorkOrderPage(ListPage):
+    items: list[WorkOrderOut]
 
 
 def workorder_dict(order: WorkOrder, allowed_triggers: list[str]) -> dict:
