@@ -27,6 +27,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import Executable, ClauseElement
 
 from casework.common.errors import ValidationFailed, problem
+from casework.common.schemas import MAX_INT
+from casework.common.types import UtcDateTime
 from casework.extensions import db
 from casework.settings import setting
 
@@ -81,13 +83,13 @@ def _plain(value: Any) -> Any:
 
 
 def _typed(column: Any, value: Any) -> Any:
-    if column.type.python_type is datetime:
+    if isinstance(column.type, UtcDateTime):
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
             raise ValueError("a time without its zone")
         return moment
     if column.type.python_type is int:
-        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**63 - 1:
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_INT:
             raise ValueError("not an id")
         return value
     raise ValueError("a column no cursor is made of")
