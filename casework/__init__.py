@@ -76,6 +76,7 @@ def _import_models() -> None:
     from casework.exports import models as _exports  # noqa: F401
     from casework.notifications import models as _notifications  # noqa: F401
     from casework.places import models as _places  # noqa: F401
+    from casework.reports import models as _reports  # noqa: F401
     from casework.workorders import models as _workorders  # noqa: F401
 
 
