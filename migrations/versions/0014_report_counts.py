@@ -2,7 +2,7 @@
 finished cases, so that a report reads a few thousand rows instead of every case.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-27 01:30:00
 
 """
@@ -13,7 +13,7 @@ import casework.common.types
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
