@@ -1,0 +1,355 @@
+"""Every list and search of a city (issue 10), over HTTP in-process, beside hand-written SQL.
+
+``measure(url)`` takes the URL of a generated city database (``casework_city``, see
+``bench/city``), works on a copy of it (``<name>_lists``, made from it as a template and
+upgraded to the migrations' head, dropped at the end), and answers one row per figure: the p95 of
+the request as a client makes it (the Flask test client with a bearer token: authentication,
+the list's capped count, its page, the JSON), the p95 of a hand-written statement giving the
+same page on the same data (psycopg, no ORM, JIT off like the application), their ratio, the
+target (lists 100 ms, search by reference 150 ms, a two-character word 300 ms), and the
+``EXPLAIN (ANALYZE, BUFFERS)`` plan of every statement behind the request.
+
+Figures: the case list first page, a deep page by cursor and page 40,000 by OFFSET (for
+contrast, no target), for the district's supervisor with each filter (state, zone, compound,
+kind, officer, overdue) and for a zone's supervisor; work orders for the district, a zone's
+supervisor and a company; the inbox, its unread part and a deep page; a case's history; search
+by a case's reference and by a two-character word (棚厦) in address, description or owner.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/casework_city .venv/bin/python bench/city/lists.py [--runs N]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import psycopg
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+PER_PAGE = 25
+LIST_TARGET_MS, REF_TARGET_MS, WORD_TARGET_MS = 100.0, 150.0, 300.0
+WORD = "棚厦"
+
+
+@dataclass
+class Row:
+    figure: str
+    value: float
+    unit: str
+    baseline: float | None
+    baseline_name: str
+    ratio: float | None
+    target: str
+    met: bool | None
+    plans: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Figure:
+    """One request and the hand-written statement that gives the same page."""
+
+    name: str
+    user: str  # which of the city's users asks (see _people)
+    path: str
+    baseline_sql: str
+    baseline_params: tuple = ()
+    target_ms: float | None = LIST_TARGET_MS
+    runs: int | None = None  # fewer for what is slow on purpose
+
+
+def _p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _timed(call: Callable[[], Any], runs: int, warmup: int = 2) -> list[float]:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+@contextlib.contextmanager
+def _working_copy(url: str) -> Iterator[str]:
+    """A copy of the city at the migrations' head, dropped afterwards: the city stays as it
+    was generated (this run's tokens and migrations land in the copy only)."""
+    parsed = make_url(url).set(drivername="postgresql+psycopg")
+    copy = parsed.set(database=f"{parsed.database}_lists")
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{copy.database}"'))
+        for attempt in range(30):  # the template must have no other session
+            try:
+                conn.execute(text(f'CREATE DATABASE "{copy.database}" '
+                                  f'TEMPLATE "{parsed.database}"'))
+                break
+            except Exception:
+                if attempt == 29:
+                    raise
+                time.sleep(2)
+    copy_url = copy.render_as_string(hide_password=False)
+    try:
+        yield copy_url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy.database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _people(app) -> dict[str, Any]:
+    """The users who ask, picked from the city: the district's supervisor, a zone's supervisor
+    (of the zone with the most cases), the officer with the most inbox rows, the company with
+    the most work orders; with a case, its reference and a deep cursor of each list."""
+    from casework.accounts.models import Role, User, user_zones
+    from casework.accounts.operations import issue_token
+    from casework.cases.models import Case
+    from casework.extensions import db
+    from casework.notifications.models import Notification
+    from casework.workorders.models import WorkOrder
+
+    def one(query):
+        return db.session.scalar(query)
+
+    zoned = select(user_zones.c.user_id)
+    district = one(select(User).where(User.role == Role.SUPERVISOR, User.active,
+                                      User.id.not_in(zoned)).limit(1))
+    lone = db.session.execute(text(
+        "SELECT u.id, min(z.zone_id) FROM users u JOIN user_zones z ON z.user_id = u.id "
+        "WHERE u.role = 'supervisor' AND u.active GROUP BY u.id HAVING count(*) = 1 "
+        "ORDER BY (SELECT count(*) FROM cases WHERE zone_id = min(z.zone_id)) DESC "
+        "LIMIT 1")).first()
+    zone_supervisor, zone_id = (db.session.get(User, lone[0]), lone[1]) if lone else (None, None)
+    officer_id = one(text("SELECT user_id FROM notifications WHERE channel = 'inbox' "
+                          "GROUP BY user_id ORDER BY count(*) DESC LIMIT 1"))
+    company_id = one(text("SELECT company_id FROM workorders GROUP BY company_id "
+                          "ORDER BY count(*) DESC LIMIT 1"))
+    company_user = one(select(User).where(User.company_id == company_id, User.active).limit(1))
+    users = {"district": district, "zone": zone_supervisor,
+             "officer": db.session.get(User, officer_id), "company": company_user}
+    missing = [name for name, user in users.items() if user is None]
+    if missing:
+        raise SystemExit(f"The city has no {', '.join(missing)} user to ask as.")
+    tokens = {name: issue_token(user) for name, user in users.items()}
+    db.session.commit()
+
+    def deep(model, *where, depth: float = 0.96):
+        count = db.session.scalar(select(db.func.count()).select_from(model).where(*where))
+        return db.session.execute(select(model.created_at, model.id).where(*where)
+                                  .order_by(model.created_at.desc(), model.id.desc())
+                                  .offset(int(count * depth)).limit(1)).one()
+
+    cases = db.session.scalar(select(db.func.count()).select_from(Case))
+    middle = db.session.execute(select(Case.id, Case.ref, Case.compound_id, Case.officer_id)
+                                .order_by(Case.id).offset(cases // 2).limit(1)).one()
+    state = db.session.scalar(text("SELECT state FROM cases GROUP BY state "
+                                   "ORDER BY count(*) DESC LIMIT 1"))
+    inbox = (Notification.user_id == officer_id, Notification.channel == "inbox")
+    return {
+        "tokens": tokens, "zone_id": zone_id, "zone_code": one(text(
+            f"SELECT code FROM zones WHERE id = {int(zone_id)}")), "cases": cases,
+        "case": middle, "state": state, "officer_id": officer_id, "company_id": company_id,
+        "zone_ids": list(users["zone"].zone_ids),
+        "deep_case": deep(Case), "deep_zone_case": deep(Case, Case.zone_id == zone_id),
+        "deep_state_case": deep(Case, Case.state == state),
+        "deep_workorder": deep(WorkOrder), "deep_inbox": deep(Notification, *inbox),
+    }
+
+
+def _figures(p: dict[str, Any]) -> list[Figure]:
+    from casework.cases.queries import CASE_ORDER
+    from casework.notifications.queries import INBOX_ORDER
+    from casework.workorders.queries import WORKORDER_ORDER
+
+    page = f"LIMIT {PER_PAGE}"
+    newest = "ORDER BY created_at DESC, id DESC"
+    cases = "/api/v1/cases?per_page=25"
+    case = p["case"]
+    deep, zone_deep, state_deep = p["deep_case"], p["deep_zone_case"], p["deep_state_case"]
+    zone, state = p["zone_id"], p["state"]
+    word = f"%{WORD}%"
+    text_bigrams = "casework_bigrams(ref || ' ' || address || ' ' || description)"
+    figures = [
+        Figure("cases, first page", "district", cases,
+               f"SELECT * FROM cases {newest} {page}"),
+        Figure("cases, deep page by cursor", "district",
+               f"{cases}&after={CASE_ORDER.cursor(deep)}",
+               f"SELECT * FROM cases WHERE (created_at, id) < (%s, %s) {newest} {page}",
+               (deep.created_at, deep.id)),
+        Figure("cases, page 40,000 by OFFSET (contrast)", "district", f"{cases}&page=40000",
+               f"SELECT * FROM cases WHERE (created_at, id) < (%s, %s) {newest} {page}",
+               (deep.created_at, deep.id), target_ms=None, runs=5),
+        Figure(f"cases, state={state}", "district", f"{cases}&state={state}",
+               f"SELECT * FROM cases WHERE state = %s {newest} {page}", (state,)),
+        Figure(f"cases, state={state}, deep page by cursor", "district",
+               f"{cases}&state={state}&after={CASE_ORDER.cursor(state_deep)}",
+               f"SELECT * FROM cases WHERE state = %s AND (created_at, id) < (%s, %s) "
+               f"{newest} {page}", (state, state_deep.created_at, state_deep.id)),
+        Figure("cases, zone", "district", f"{cases}&zone={p['zone_code']}",
+               f"SELECT * FROM cases WHERE zone_id = %s {newest} {page}", (zone,)),
+        Figure("cases, compound", "district", f"{cases}&compound={case.compound_id}",
+               f"SELECT * FROM cases WHERE compound_id = %s {newest} {page}",
+               (case.compound_id,)),
+        Figure("cases, kind=shed", "district", f"{cases}&kind=shed",
+               f"SELECT * FROM cases WHERE kind = 'shed' {newest} {page}"),
+        Figure("cases, officer", "district", f"{cases}&officer={case.officer_id}",
+               f"SELECT * FROM cases WHERE officer_id = %s {newest} {page}",
+               (case.officer_id,)),
+        Figure("cases, overdue", "district", f"{cases}&overdue=true",
+               f"SELECT * FROM cases WHERE due_at <= now() AND state NOT IN "
+               f"('closed', 'dismissed') {newest} {page}"),
+        Figure("cases, a zone's supervisor, first page", "zone", cases,
+               f"SELECT * FROM cases WHERE zone_id = %s {newest} {page}", (zone,)),
+        Figure("cases, a zone's supervisor, deep page by cursor", "zone",
+               f"{cases}&after={CASE_ORDER.cursor(zone_deep)}",
+               f"SELECT * FROM cases WHERE zone_id = %s AND (created_at, id) < (%s, %s) "
+               f"{newest} {page}", (zone, zone_deep.created_at, zone_deep.id)),
+        Figure("work orders, first page", "district", "/api/v1/workorders?per_page=25",
+               f"SELECT * FROM workorders {newest} {page}"),
+        Figure("work orders, deep page by cursor", "district",
+               f"/api/v1/workorders?per_page=25&after={WORKORDER_ORDER.cursor(p['deep_workorder'])}",
+               f"SELECT * FROM workorders WHERE (created_at, id) < (%s, %s) {newest} {page}",
+               (p["deep_workorder"].created_at, p["deep_workorder"].id)),
+        Figure("work orders, a zone's supervisor", "zone", "/api/v1/workorders?per_page=25",
+               f"SELECT w.* FROM workorders w JOIN cases c ON c.id = w.case_id "
+               f"WHERE c.zone_id = ANY(%s) ORDER BY w.created_at DESC, w.id DESC {page}",
+               (p["zone_ids"],)),
+        Figure("work orders, a company", "company", "/api/v1/workorders?per_page=25",
+               f"SELECT * FROM workorders WHERE company_id = %s {newest} {page}",
+               (p["company_id"],)),
+        Figure("work orders, state=assigned", "district",
+               "/api/v1/workorders?per_page=25&state=assigned",
+               f"SELECT * FROM workorders WHERE state = 'assigned' {newest} {page}"),
+        Figure("inbox, first page", "officer", "/api/v1/notifications?per_page=25",
+               f"SELECT * FROM notifications WHERE user_id = %s AND channel = 'inbox' "
+               f"{newest} {page}", (p["officer_id"],)),
+        Figure("inbox, unread", "officer", "/api/v1/notifications?per_page=25&unread=true",
+               f"SELECT * FROM notifications WHERE user_id = %s AND channel = 'inbox' "
+               f"AND read_at IS NULL {newest} {page}", (p["officer_id"],)),
+        Figure("inbox, deep page by cursor", "officer",
+               f"/api/v1/notifications?per_page=25&after={INBOX_ORDER.cursor(p['deep_inbox'])}",
+               f"SELECT * FROM notifications WHERE user_id = %s AND channel = 'inbox' "
+               f"AND (created_at, id) < (%s, %s) {newest} {page}",
+               (p["officer_id"], p["deep_inbox"].created_at, p["deep_inbox"].id)),
+        Figure("a case's history", "district", f"/api/v1/cases/{case.id}/events",
+               "SELECT * FROM case_events WHERE case_id = %s ORDER BY seq", (case.id,)),
+        Figure("search by reference", "district", f"{cases}&q={case.ref}",
+               "SELECT * FROM cases WHERE ref = %s", (case.ref,), target_ms=REF_TARGET_MS),
+        Figure(f"search for a two-character word ({WORD})", "district", f"{cases}&q={WORD}",
+               f"SELECT * FROM cases WHERE {text_bigrams} @> casework_bigrams(%s) AND "
+               f"(address ILIKE %s OR description ILIKE %s OR owner_name ILIKE %s) "
+               f"{newest} {page}", (WORD, word, word, word), target_ms=WORD_TARGET_MS),
+        Figure(f"search for {WORD}, a zone's supervisor", "zone", f"{cases}&q={WORD}",
+               f"SELECT * FROM cases WHERE zone_id = %s AND {text_bigrams} @> "
+               f"casework_bigrams(%s) AND (address ILIKE %s OR description ILIKE %s OR "
+               f"owner_name ILIKE %s) {newest} {page}", (zone, WORD, word, word, word),
+               target_ms=WORD_TARGET_MS),
+    ]
+    return figures
+
+
+def _plans(app, client, headers: dict, path: str) -> list[str]:
+    """The EXPLAIN (ANALYZE, BUFFERS) plan of every SELECT the request runs."""
+    from casework.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    plans = []
+    with engine.connect() as conn:
+        for statement, parameters in seen:
+            rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            plans.append(statement.strip() + "\n" + "\n".join(row[0] for row in rows))
+    return plans
+
+
+def measure(url: str, runs: int = 30) -> list[Row]:
+    from casework import create_app
+
+    with _working_copy(url) as copy_url:
+        from flask_migrate import upgrade
+        app = create_app({"SQLALCHEMY_DATABASE_URI": copy_url})
+        with app.app_context():
+            upgrade()
+            people = _people(app)
+        client = app.test_client()
+        raw_url = make_url(copy_url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        rows = []
+        with psycopg.connect(raw_url, options="-c jit=off") as raw:
+            for figure in _figures(people):
+                headers = {"Authorization": f"Bearer {people['tokens'][figure.user]}"}
+
+                def request() -> None:
+                    response = client.get(figure.path, headers=headers)
+                    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+                def baseline() -> None:
+                    with raw.cursor() as cursor:
+                        cursor.execute(figure.baseline_sql, figure.baseline_params)
+                        cursor.fetchall()
+
+                count = figure.runs or runs
+                value = _p95(_timed(request, count))
+                base = _p95(_timed(baseline, max(count, 10)))
+                target = figure.target_ms
+                rows.append(Row(
+                    figure=figure.name, value=round(value, 1), unit="ms p95",
+                    baseline=round(base, 2), baseline_name="hand-written SQL of the page: "
+                    + " ".join(figure.baseline_sql.split()),
+                    ratio=round(value / base, 1) if base else None,
+                    target=f"p95 < {target:.0f} ms" if target else "none (contrast)",
+                    met=value < target if target else None,
+                    plans=_plans(app, client, headers, figure.path)))
+                print(f"{figure.name:58} {value:8.1f} ms  hand SQL {base:7.2f} ms  "
+                      f"{'met' if rows[-1].met else ('-' if target is None else 'NOT met')}",
+                      file=sys.stderr, flush=True)
+        with app.app_context():
+            from casework.extensions import db
+            db.engine.dispose()
+        return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=None, help="the city database (default DATABASE_URL)")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--plans", action="store_true", help="print every statement's plan")
+    args = parser.parse_args()
+    import os
+    url = args.url or os.environ.get("DATABASE_URL",
+                                     "postgresql://postgres@127.0.0.1:5432/casework_city")
+    for row in measure(url, args.runs):
+        print(f"| {row.figure} | {row.value} | {row.baseline} | {row.ratio} | {row.target} | "
+              f"{'yes' if row.met else ('–' if row.met is None else 'no')} |")
+        if args.plans:
+            for plan in row.plans:
+                print(plan, "\n")
+
+
+if __name__ == "__main__":
+    main()
