@@ -17,6 +17,7 @@ from casework import clock
 from casework.accounts.models import User
 from casework.places.models import Compound, Zone
 from tests.support import Api, assert_error
+from tests.web import page_text, sign_in
 
 # Three creation times, each shared by several cases: the list's order among them is the id.
 MOMENTS = [datetime(2026, 11, 20, 8, 0, 0, 123456, tzinfo=timezone.utc) + timedelta(hours=h)
@@ -256,3 +257,13 @@ def test_owners_are_searched_only_by_those_who_may_see_them(city, make):
         assert city.whole(city.admin, "/api/v1/cases", f"q={words}") == []
     company = make.user("company")
     assert_error(city.api.as_(company).get("/api/v1/cases?q=王某某"), 403)
+
+
+def test_the_case_page_says_about_how_many_beyond_the_limit(city, app):
+    client = app.test_client()
+    sign_in(client, city.chief)
+    assert "13 件案件" in page_text(client.get("/cases").text)
+    app.config["CASEWORK_LIST_COUNT_LIMIT"] = 5
+    assert "约" in page_text(client.get("/cases").text)
+    second = page_text(client.get("/cases?page=2").text)
+    assert "约" in second

@@ -19,11 +19,12 @@ from casework.accounts.queries import zone_officers
 from casework.cases import lifecycle, operations, policies
 from casework.cases.forms import AttachForm, CaseForm, EditForm, FilterForm, TriggerForm
 from casework.cases.models import Case, CaseState
-from casework.cases.queries import allowed_triggers, case_events, filtered_cases, get_visible_case
+from casework.cases.queries import (CASE_ORDER, allowed_triggers, case_events, filtered_cases,
+                                    get_visible_case)
 from casework.cases.schemas import PERSONAL_FIELDS, CaseCreate, CasePatch, CaseQuery
 from casework.common.errors import ApiError, ValidationFailed, problem
 from casework.common.idempotency import idempotent
-from casework.common.paging import paginate
+from casework.common.paging import list_page
 from casework.common.requests import validation_details
 from casework.evidence import operations as evidence
 from casework.evidence.downloads import send
@@ -142,7 +143,8 @@ def index():
              "message": _("Choose one of the values offered.")}
             for detail in validation_details(exc)]))
         args, status = CaseQuery(), 422
-    page = paginate(filtered_cases(user, args), page_number(), PER_PAGE, lambda case: case)
+    page = list_page(filtered_cases(user, args), CASE_ORDER, page=page_number(), after=None,
+                     per_page=PER_PAGE, serialize=lambda case: case)
     return render_template("cases/index.html", page=page, form=form,
                            filtered=bool(wanted) and status == 200), status
 

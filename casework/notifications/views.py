@@ -5,9 +5,9 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
 from casework.common.idempotency import idempotent
-from casework.common.paging import paginate
+from casework.common.paging import list_page
 from casework.notifications import operations
-from casework.notifications.queries import inbox_of
+from casework.notifications.queries import INBOX_ORDER, inbox_of
 from casework.web.pages import done, page_number, page_user, signed_in
 
 bp = Blueprint("notifications_pages", __name__, template_folder="templates")
@@ -19,8 +19,8 @@ PER_PAGE = 30
 @signed_in
 def inbox():
     unread_only = request.args.get("unread") == "1"
-    page = paginate(inbox_of(page_user(), unread=True if unread_only else None), page_number(),
-                    PER_PAGE, lambda row: row)
+    page = list_page(inbox_of(page_user(), unread=True if unread_only else None), INBOX_ORDER,
+                     page=page_number(), after=None, per_page=PER_PAGE, serialize=lambda row: row)
     return render_template("notifications/inbox.html", page=page, unread_only=unread_only)
 
 
