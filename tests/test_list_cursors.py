@@ -259,11 +259,23 @@ def test_owners_are_searched_only_by_those_who_may_see_them(city, make):
     assert_error(city.api.as_(company).get("/api/v1/cases?q=王某某"), 403)
 
 
-def test_the_case_page_says_about_how_many_beyond_the_limit(city, app):
+def test_the_case_page_says_about_how_many_beyond_the_limit(city, app, monkeypatch):
+    from casework.cases import views
     client = app.test_client()
     sign_in(client, city.chief)
     assert "13 件案件" in page_text(client.get("/cases").text)
     app.config["CASEWORK_LIST_COUNT_LIMIT"] = 5
+    # The whole list on one page: nothing to estimate.
+    assert "13 件案件" in page_text(client.get("/cases").text)
+    monkeypatch.setattr(views, "PER_PAGE", 4)
     assert "约" in page_text(client.get("/cases").text)
-    second = page_text(client.get("/cases?page=2").text)
-    assert "约" in second
+    assert "约" in page_text(client.get("/cases?page=2").text)
+    assert "13 件案件" in page_text(client.get("/cases?page=4").text)  # the last page
+
+
+def test_the_last_page_by_number_is_counted_exactly_without_the_limit(city, app):
+    app.config["CASEWORK_LIST_COUNT_LIMIT"] = 5
+    last = city.api.as_(city.chief).get("/api/v1/cases?per_page=4&page=4").get_json()
+    assert (len(last["items"]), last["total"], last["total_is_estimate"]) == (1, 13, False)
+    beyond = city.api.as_(city.chief).get("/api/v1/cases?per_page=4&page=5").get_json()
+    assert beyond["items"] == [] and beyond["total_is_estimate"] is True

@@ -100,12 +100,16 @@ def list_page(query: Select, keyset: Keyset, *, page: int | None, after: str | N
     """One page of ``query`` in ``keyset``'s order, by ``after`` (a cursor) or by ``page``
     (a number), with its capped count and the cursor of the page that follows."""
     query = query.order_by(None).order_by(*keyset.order_by())
-    after_condition = keyset.after(after) if after is not None else None
-    total, estimated = capped_count(query)
-    if after_condition is not None:
-        answer = rows_after(query.where(after_condition), keyset, per_page, serialize)
+    if after is not None:
+        answer = rows_after(query.where(keyset.after(after)), keyset, per_page, serialize)
     else:
         answer = rows_after(query.offset((page - 1) * per_page), keyset, per_page, serialize)
+    if after is None and answer["next"] is None and (answer["items"] or page == 1):
+        # The last page by number: the rows before it and on it are all there are, so
+        # there is nothing to count (a search that finds one case asks the index once).
+        total, estimated = (page - 1) * per_page + len(answer["items"]), False
+    else:
+        total, estimated = capped_count(query)
     return {**answer, "page": page if after is None else None, "per_page": per_page,
             "total": total, "total_is_estimate": estimated}
 
