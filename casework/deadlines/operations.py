@@ -9,6 +9,7 @@ the same transaction, so two sweeps at once, or one that dies half way, never se
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,19 +20,19 @@ from sqlalchemy.orm import selectinload
 
 from casework import clock
 from casework.accounts.models import Role, User
-from casework.accounts.queries import zone_supervisors
 from casework.cases.lifecycle import LIFECYCLE as CASE_LIFECYCLE
 from casework.cases.models import Case, CaseEvent
 from casework.deadlines.models import Alert
 from casework.extensions import db
 from casework.notifications.models import NotificationKind
-from casework.notifications.operations import notify_company, notify_users
+from casework.notifications.operations import Outbox, notify_users
 from casework.settings import setting
 from casework.workorders.models import DEADLINE_STATES, WorkOrder, workorder_payload
 
 CASE_FINAL = sorted(CASE_LIFECYCLE.final)
 K = NotificationKind
 DIGEST_LINES = 20
+OUTBOX_BATCH = 5000
 
 
 @dataclass
@@ -42,15 +43,40 @@ class SweepReport:
         self.raised[kind] = self.raised.get(kind, 0) + 1
 
 
+def _insert():
+    return pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+
+
 def raise_alert(subject: str, subject_id: int, occasion: datetime, kind: str) -> bool:
     """Records the alert unless it exists; True only for the one caller that recorded it."""
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     inserted = db.session.execute(
-        insert(Alert).values(subject=subject, subject_id=subject_id, occasion=occasion,
-                             kind=kind, created_at=clock.now())
+        _insert()(Alert).values(subject=subject, subject_id=subject_id, occasion=occasion,
+                                kind=kind, created_at=clock.now())
         .on_conflict_do_nothing(index_elements=["subject", "subject_id", "occasion", "kind"])
         .returning(Alert.id)).scalar_one_or_none()
     return inserted is not None
+
+
+ALERT_CHUNK = 2000
+
+
+def raise_alerts(keys: list[tuple[str, int, datetime, str]]) -> set[tuple[str, int, str]]:
+    """Records the alerts among ``keys`` (subject, id, occasion, kind) that do not exist yet, a
+    few thousand per statement, and returns (subject, id, kind) of those this caller recorded.
+    The keys go in in one order, so two sweeps at once wait for each other on PostgreSQL
+    rather than deadlock; each key is recorded by exactly one of them."""
+    claimed: set[tuple[str, int, str]] = set()
+    keys = sorted(set(keys))
+    now = clock.now()
+    for start in range(0, len(keys), ALERT_CHUNK):
+        rows = [{"subject": subject, "subject_id": subject_id, "occasion": occasion,
+                 "kind": kind, "created_at": now}
+                for subject, subject_id, occasion, kind in keys[start:start + ALERT_CHUNK]]
+        claimed.update(tuple(row) for row in db.session.execute(
+            _insert()(Alert).values(rows)
+            .on_conflict_do_nothing(index_elements=["subject", "subject_id", "occasion", "kind"])
+            .returning(Alert.subject, Alert.subject_id, Alert.kind)).all())
+    return claimed
 
 
 def _local(moment: datetime) -> str:
@@ -108,65 +134,93 @@ def _case_context(case: Case, now: datetime) -> dict:
     }
 
 
-class _SupervisorsByZone(dict):
-    """Each zone's supervisors, looked up once per sweep rather than once per due item."""
+def _supervisors_by_zone() -> Callable[[int], list[User]]:
+    """Each zone's supervisors as ``zone_supervisors`` names them, from one query for the
+    whole sweep: those of the zone, or when it has none the district's (those of no zone)."""
+    supervisors = db.session.scalars(
+        select(User).where(User.role == Role.SUPERVISOR, User.active.is_(True))
+        .options(selectinload(User.zones)).order_by(User.id)).all()
+    by_zone: dict[int, list[User]] = {}
+    for user in supervisors:
+        for zone in user.zones:
+            by_zone.setdefault(zone.id, []).append(user)
+    district = [user for user in supervisors if not user.zones]
+    return lambda zone_id: by_zone.get(zone_id, district)
 
-    def __missing__(self, zone_id: int) -> list[User]:
-        self[zone_id] = zone_supervisors(zone_id)
-        return self[zone_id]
 
-
-def _sweep_case(case: Case, now: datetime, report: SweepReport,
-                supervisors_of: _SupervisorsByZone) -> None:
+def _sweep_case(case: Case, now: datetime, claimed: set, report: SweepReport,
+                supervisors_of: Callable[[int], list[User]], outbox: Outbox) -> None:
+    kinds = [kind for kind in _kinds_due(case.due_at, now) if ("case", case.id, kind) in claimed]
+    if not kinds:
+        return
     context = _case_context(case, now)
-    supervisors = supervisors_of[case.zone_id]
+    supervisors = supervisors_of(case.zone_id)
     # An unassigned case, or one whose officer has left, is the supervisors' to chase.
     assignees = [case.officer] if case.officer and case.officer.active else supervisors
-    for kind in _kinds_due(case.due_at, now):
-        if not raise_alert("case", case.id, case.due_at, kind):
-            continue
+    for kind in kinds:
         report.count(kind)
         recipients = assignees if kind in (K.REMINDER.value, K.OVERDUE.value) else supervisors
-        notify_users(recipients, K(kind), context, case_id=case.id)
+        outbox.users(recipients, K(kind), context, case_id=case.id)
 
 
-def _sweep_workorder(order: WorkOrder, now: datetime, report: SweepReport,
-                     supervisors_of: _SupervisorsByZone) -> None:
+def _sweep_workorder(order: WorkOrder, now: datetime, claimed: set, report: SweepReport,
+                     supervisors_of: Callable[[int], list[User]], outbox: Outbox) -> None:
+    kinds = [kind for kind in _kinds_due(order.due_at, now)
+             if ("workorder", order.id, kind) in claimed]
+    if not kinds:
+        return
     case = order.case
     context = {**_case_context(case, now), "subject_label": f"WO-{order.id} ({case.ref})",
                "due_at": _local(order.due_at), "state": order.state.value,
                "state_title": order.state.title, "assignee": order.company.name}
-    for kind in _kinds_due(order.due_at, now):
-        if not raise_alert("workorder", order.id, order.due_at, kind):
-            continue
+    for kind in kinds:
         report.count(kind)
         if kind in (K.REMINDER.value, K.OVERDUE.value):
             payload = {"event": kind, **workorder_payload(order)}
-            notify_company(order.company, K(kind), context, payload, case_id=case.id,
+            outbox.company(order.company, K(kind), context, payload, case_id=case.id,
                            workorder_id=order.id)
         else:
-            notify_users(supervisors_of[case.zone_id], K(kind), context, case_id=case.id,
+            outbox.users(supervisors_of(case.zone_id), K(kind), context, case_id=case.id,
                          workorder_id=order.id)
 
 
 def sweep() -> SweepReport:
-    """One pass over everything due; the caller commits."""
+    """One pass over everything due; the caller commits.
+
+    A fixed number of statements whatever is due: the due cases and work orders with what
+    their notifications name (a few queries), every alert they call for claimed in one
+    insert per few thousand keys, the supervisors and each company's users read once, and
+    the notifications of the claimed alerts written in one insert per thousand rows."""
     now = clock.now()
     report = SweepReport()
-    supervisors_of = _SupervisorsByZone()
-    # What the notifications name (compound, zone, officer, company) is loaded in a few
-    # queries for all due items, not a few per item.
-    cases = due_cases(now).options(selectinload(Case.compound), selectinload(Case.zone),
-                                   selectinload(Case.officer))
-    for case in db.session.scalars(cases):
-        _sweep_case(case, now, report, supervisors_of)
-    orders = due_workorders(now).options(
+    cases = db.session.scalars(due_cases(now).options(
+        selectinload(Case.compound), selectinload(Case.zone),
+        selectinload(Case.officer))).all()
+    orders = db.session.scalars(due_workorders(now).options(
         selectinload(WorkOrder.company),
         selectinload(WorkOrder.case).options(selectinload(Case.compound),
-                                             selectinload(Case.zone), selectinload(Case.officer)))
-    for order in db.session.scalars(orders):
-        _sweep_workorder(order, now, report, supervisors_of)
-    db.session.flush()
+                                             selectinload(Case.zone),
+                                             selectinload(Case.officer)))).all()
+    keys = [("case", case.id, case.due_at, kind)
+            for case in cases for kind in _kinds_due(case.due_at, now)]
+    keys += [("workorder", order.id, order.due_at, kind)
+             for order in orders for kind in _kinds_due(order.due_at, now)]
+    if not keys:
+        return report
+    claimed = raise_alerts(keys)
+    if not claimed:
+        return report
+    supervisors_of = _supervisors_by_zone()
+    outbox = Outbox()
+    for case in cases:
+        _sweep_case(case, now, claimed, report, supervisors_of, outbox)
+        if len(outbox.rows) >= OUTBOX_BATCH:
+            outbox.write()
+    for order in orders:
+        _sweep_workorder(order, now, claimed, report, supervisors_of, outbox)
+        if len(outbox.rows) >= OUTBOX_BATCH:
+            outbox.write()
+    outbox.write()
     return report
 
 
