@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from casework import clock
 from casework.accounts.models import Company
 from casework.extensions import db
 from casework.notifications.delivery import deliver_pending
-from casework.notifications.models import Channel, DeliveryAttempt, Notification
+from casework.notifications.models import (Channel, DeliveryAttempt, Notification,
+                                           NotificationKind)
 from tests.servers import SmtpSink, WebhookReceiver
 
 SECRET = "whsec-test-0001"
@@ -173,21 +174,21 @@ def test_a_receiver_error_is_retried_and_each_attempt_recorded(api, make, app):
 
 
 def test_a_row_claimed_by_a_dead_worker_is_free_after_its_lease(api, make, app):
-    from casework.notifications.delivery import claim, deliver_one
+    from casework.notifications.delivery import claim, deliver_claimed
 
     sink = SmtpSink().start()
     try:
         _case_that_notifies(api, make, app, sink.port)
-        token, ids = claim(10)  # a worker claims the rows, then dies without sending
-        assert len(ids) == 2
+        claimed = claim(10)  # a worker claims the rows, then stops without sending
+        assert len(claimed.ids) == 2
         assert deliver_pending() == 0, "claimed rows are not another worker's before the lease ends"
         lease = app.config["CASEWORK_DELIVERY_LEASE_SECONDS"]
         with clock.frozen(clock.now() + timedelta(seconds=lease + 1)):
             assert deliver_pending() == 2
-        assert deliver_one(ids[0], token) is False, "the dead worker's claim is void"
+            assert deliver_claimed(claimed) == (0, False), "the stopped worker's claim is void"
     finally:
         sink.stop()
-    assert sorted(sink.notification_ids()) == ids
+    assert sorted(sink.notification_ids()) == claimed.ids
 
 
 def test_a_row_that_cannot_be_sent_is_recorded_and_does_not_stall_the_others(api, make, app):
@@ -242,15 +243,15 @@ def test_a_send_whose_worker_died_before_recording_it_is_an_attempt_in_the_trail
     """The worker takes the row and sends it, then dies before writing the outcome: the
     company got the webhook, so when the row is taken again the trail shows that attempt."""
     from casework.notifications.channels import SENDERS
-    from casework.notifications.delivery import _take, claim
+    from casework.notifications.delivery import claim
 
     app.config["CASEWORK_RING_DOORBELL"] = False
     receiver = WebhookReceiver(SECRET).start()
     try:
         company = _company_with_hook(make, receiver.url, SECRET)
         _issue_workorder(api, make, company)
-        token, [hook_id] = claim(10)
-        outgoing = _take(hook_id, token)
+        [outgoing] = claim(10).rows
+        hook_id = outgoing.id
         SENDERS[outgoing.channel](outgoing)  # delivered; the worker dies here
         lease = app.config["CASEWORK_DELIVERY_LEASE_SECONDS"]
         with clock.frozen(clock.now() + timedelta(seconds=lease + 1)):
@@ -264,3 +265,51 @@ def test_a_send_whose_worker_died_before_recording_it_is_an_attempt_in_the_trail
     hook = db.session.get(Notification, hook_id)
     db.session.refresh(hook)
     assert hook.attempts == 2 and hook.sent_at is not None and hook.sending_since is None
+
+
+def _webhook_rows(company: Company, count: int) -> list[int]:
+    """``count`` webhooks waiting in the outbox, as the sweep writes them for a company."""
+    now = clock.now()
+    rows = [Notification(channel=Channel.WEBHOOK, kind=NotificationKind.REMINDER,
+                         company_id=company.id, address=company.webhook_url,
+                         subject=f"Reminder {n}", body="Due soon.", payload={"n": n},
+                         created_at=now, next_attempt_at=now) for n in range(count)]
+    db.session.add_all(rows)
+    db.session.commit()
+    return [row.id for row in rows]
+
+
+def test_each_delivered_webhook_costs_at_most_two_statements_and_one_commit(make, app):
+    app.config["CASEWORK_RING_DOORBELL"] = False
+    receiver = WebhookReceiver(SECRET).start()
+    statements, commits = [], []
+
+    def count_statement(conn, cursor, statement, parameters, context, executemany):
+        if statement != "BEGIN IMMEDIATE":  # how SQLite's transactions start here, not work
+            statements.append(statement)
+
+    def count_commit(conn):
+        commits.append(conn)
+
+    try:
+        company = _company_with_hook(make, receiver.url, SECRET)
+        ids = _webhook_rows(company, 40)
+        event.listen(db.engine, "before_cursor_execute", count_statement)
+        event.listen(db.engine, "commit", count_commit)
+        try:
+            assert deliver_pending(batch=20) == 40
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_statement)
+            event.remove(db.engine, "commit", count_commit)
+    finally:
+        receiver.stop()
+    assert sorted(int(hook["delivery"]) for hook in receiver.accepted) == ids
+    # Three claims (two of twenty rows, then one finding none), each at most three statements
+    # (pick, mark returning what the sends need, the companies' secrets) and a commit; then
+    # one statement per sent webhook on PostgreSQL, two on SQLite, and one commit.
+    per_row = 1 if db.engine.dialect.name == "postgresql" else 2
+    assert len(statements) <= 3 * 3 + per_row * 40
+    assert len(commits) <= 3 + 40
+    assert all(row.attempts == 1 and row.sent_at is not None and row.claimed_until is None
+               for row in db.session.scalars(select(Notification).where(Notification.id.in_(ids))))
+    assert db.session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 40

@@ -94,3 +94,49 @@ def test_two_workers_sweeping_at_once_raise_each_alert_once(app, api, make, data
             expected[(chief, "second_escalation")] += 1
     assert counts == expected
     assert not any(user == ids["elsewhere"] for user, _ in counts)
+
+
+def test_a_delivery_run_that_used_all_its_batches_hands_the_backlog_on_without_beat(
+        app, make, database_url, machine_redis, tmp_path):
+    """No beat runs here: only the first run is sent, and each run that ends with a full batch
+    enqueues the next, until the outbox is empty."""
+    from casework import clock
+    from casework.notifications.models import NotificationKind
+    from tests.servers import WebhookReceiver
+
+    receiver = WebhookReceiver("whsec-test-0002").start()
+    company = make.user("company", company="安居物业").company
+    company.webhook_url, company.webhook_secret = receiver.url, "whsec-test-0002"
+    now = clock.now()
+    rows = [Notification(channel=Channel.WEBHOOK, kind=NotificationKind.REMINDER,
+                         company_id=company.id, address=receiver.url, subject=f"Reminder {n}",
+                         body="Due soon.", payload={"n": n}, created_at=now, next_attempt_at=now)
+            for n in range(7)]
+    db.session.add_all(rows)
+    db.session.commit()
+    ids = sorted(row.id for row in rows)
+    db.session.commit()  # end the read so SQLite's writer lock is free for the worker
+
+    queue = f"casework-test-{uuid.uuid4().hex[:12]}"
+    env = {"DATABASE_URL": database_url, "CELERY_BROKER_URL": machine_redis,
+           "CASEWORK_CELERY_QUEUE": queue, "CASEWORK_INSTANCE_DIR": str(tmp_path),
+           "CASEWORK_UPLOAD_DIR": app.config["CASEWORK_UPLOAD_DIR"]}
+    worker = CeleryWorker(env, tmp_path / "deliverer.log", beat=False).start()
+    try:
+        wait_until(lambda: " ready." in worker.output(), 60, lambda: worker.output()[-2000:])
+        celery = app.extensions["celery"]
+        celery.conf.broker_url = machine_redis
+        celery.send_task("workers.tasks.deliver_notifications", queue=queue,
+                         kwargs={"batch": 2, "max_batches": 1})
+        wait_until(lambda: len(receiver.accepted) == len(ids), 60,
+                   lambda: worker.output()[-3000:])
+        # 2 + 2 + 2 + 1: the fourth run's batch is not full, so it enqueues no fifth.
+        wait_until(lambda: worker.output().count("deliver_notifications") >= 8, 30,
+                   lambda: worker.output()[-3000:])
+    finally:
+        worker.stop()
+        receiver.stop()
+    assert sorted(int(hook["delivery"]) for hook in receiver.accepted) == ids
+    runs = [line for line in worker.output().splitlines()
+            if "deliver_notifications" in line and "succeeded" in line]
+    assert len(runs) == 4

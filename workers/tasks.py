@@ -14,7 +14,7 @@ from casework.common.idempotency import purge_records
 from casework.deadlines.operations import send_digests as write_digests
 from casework.deadlines.operations import sweep
 from casework.extensions import db
-from casework.notifications.delivery import deliver_pending
+from casework.notifications.delivery import BATCH, MAX_BATCHES, deliver_batches
 
 RETRY = dict(autoretry_for=(OperationalError, ConnectionError), retry_backoff=True,
              retry_backoff_max=600, retry_jitter=True, max_retries=None)
@@ -39,10 +39,14 @@ def send_digests() -> int:
 
 
 @shared_task(name="workers.tasks.deliver_notifications", **RETRY)
-def deliver_notifications() -> int:
-    # Each sent row is committed on its own inside deliver_pending: a send is an outside
-    # effect, and its record must not wait for the rest of the batch.
-    return deliver_pending()
+def deliver_notifications(batch: int = BATCH, max_batches: int = MAX_BATCHES) -> int:
+    # Each sent row is committed on its own inside deliver_batches: a send is an outside
+    # effect, and its record must not wait for the rest of the batch. A run that used all its
+    # batches hands the backlog to the next run at once instead of leaving it to beat.
+    sent, more = deliver_batches(batch, max_batches)
+    if more:
+        deliver_notifications.delay(batch=batch, max_batches=max_batches)
+    return sent
 
 
 @shared_task(name="workers.tasks.housekeeping", **RETRY)

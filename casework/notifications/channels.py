@@ -13,16 +13,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import smtplib
 import ssl
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
 
 from casework.settings import setting, settings
 
@@ -40,6 +42,7 @@ class Outgoing:
     payload: dict[str, Any]
     created_at: datetime
     secret: str | None
+    attempts: int = 0  # before this one
 
 
 class DeliveryError(Exception):
@@ -50,14 +53,24 @@ class DeliveryError(Exception):
         self.status = status
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is not an acceptance: following it would re-send the body as a GET."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+_sessions: dict[int, requests.Session] = {}
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+def _session() -> requests.Session:
+    """This process's HTTP session: its connections to each receiver are kept alive from one
+    webhook to the next. One per process, as a pool must not be shared across a fork. It
+    reads no proxy or credentials from the environment, and retries nothing itself (the
+    outbox's backoff does)."""
+    session = _sessions.get(os.getpid())
+    if session is None:
+        _sessions.clear()
+        session = requests.Session()
+        session.trust_env = False
+        adapter = HTTPAdapter(pool_connections=32, pool_maxsize=4, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _sessions[os.getpid()] = session
+    return session
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -74,22 +87,23 @@ def webhook_body(outgoing: Outgoing) -> bytes:
 
 def send_webhook(outgoing: Outgoing) -> str:
     body = webhook_body(outgoing)
+    headers = {"Content-Type": "application/json; charset=utf-8",
+               "User-Agent": "Casework-Webhook/1",
+               "Casework-Delivery": str(outgoing.id),
+               "Casework-Event": outgoing.kind}
+    if outgoing.secret:
+        headers[SIGNATURE_HEADER] = sign(outgoing.secret, int(time.time()), body)
     try:
-        request = urllib.request.Request(outgoing.address, data=body, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Casework-Webhook/1",
-            "Casework-Delivery": str(outgoing.id),
-            "Casework-Event": outgoing.kind,
-        })
-        if outgoing.secret:
-            request.add_header(SIGNATURE_HEADER, sign(outgoing.secret, int(time.time()), body))
-        timeout = setting("CASEWORK_WEBHOOK_TIMEOUT_SECONDS")
-        with _opener.open(request, timeout=timeout) as response:
-            return str(response.status)
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code}", status=str(exc.code)) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise DeliveryError(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from None
+        # A redirect is not an acceptance: following it would re-send the body elsewhere.
+        response = _session().post(outgoing.address, data=body, headers=headers,
+                                   timeout=setting("CASEWORK_WEBHOOK_TIMEOUT_SECONDS"),
+                                   allow_redirects=False)
+        response.close()
+    except (requests.RequestException, OSError, ValueError) as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+    if not 200 <= response.status_code < 300:
+        raise DeliveryError(f"HTTP {response.status_code}", status=str(response.status_code))
+    return str(response.status_code)
 
 
 def send_email(outgoing: Outgoing) -> str:

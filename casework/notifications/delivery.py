@@ -1,11 +1,15 @@
-"""Delivering the outbox: claim rows with a lease, send each, record every attempt.
+"""Delivering the outbox: claim a batch of rows with a lease, send each, record every attempt.
 
-Claiming is one statement that marks rows as taken until ``claimed_until`` (PostgreSQL skips
-rows another worker is claiming at that moment; SQLite's writer lock serialises claims). A
-worker that dies leaves its rows claimed; when the lease runs out they are free again and the
-next run sends them. Before each send the worker renews its claim (and skips the row if the
-lease has run out); the send runs outside any transaction and its result is committed on its
-own right after, so a crash repeats at most the one message that was in flight.
+Claiming takes up to a batch of due rows in one short transaction: the rows are picked (on
+PostgreSQL skipping rows another worker is claiming at that moment; SQLite's writer lock
+serialises claims) and marked in one ``UPDATE … RETURNING`` with the claim's token, a lease
+(``claimed_until``) and ``sending_since``, returning what the sends need. The sends run outside
+any transaction, and each result is recorded on its own right after its send, in one
+statement on PostgreSQL (two on SQLite) and one commit, and only while the claim is still
+this worker's. A worker that dies leaves its rows claimed; once the lease has run out the next
+claim takes them again, and a row taken again with ``sending_since`` still set counts as an
+interrupted attempt in its trail (its worker may have sent it before dying). A worker stops
+sending before its lease could run out during a send and gives the rest of its batch back.
 """
 from __future__ import annotations
 
@@ -13,9 +17,10 @@ import logging
 import os
 import socket
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, insert, or_, select, update
 
 from casework import clock
 from casework.accounts.models import Company
@@ -26,52 +31,76 @@ from casework.settings import setting, settings
 
 log = logging.getLogger(__name__)
 
+BATCH = 100
+MAX_BATCHES = 20
+
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def claim(batch: int) -> tuple[str, list[int]]:
-    """Takes up to ``batch`` due rows for this worker; commits so others see the claim."""
-    now = clock.now()
-    token = uuid.uuid4().hex
-    lease = timedelta(seconds=setting("CASEWORK_DELIVERY_LEASE_SECONDS"))
-    due = (select(Notification.id)
-           .where(Notification.channel != Channel.INBOX, Notification.sent_at.is_(None),
-                  Notification.failed_at.is_(None), Notification.next_attempt_at <= now,
-                  or_(Notification.claimed_until.is_(None), Notification.claimed_until < now))
-           .order_by(Notification.next_attempt_at, Notification.id).limit(batch)
-           .with_for_update(skip_locked=True))
-    ids = db.session.scalars(due).all()
-    if ids:
-        _record_interrupted(ids, now)
-        db.session.execute(
-            update(Notification).where(Notification.id.in_(ids))
-            .values(claimed_until=now + lease, claim_token=token, sending_since=None)
-            .execution_options(synchronize_session=False))
-    db.session.commit()
-    return token, sorted(ids)
+@dataclass
+class Claim:
+    """A worker's hold on some outbox rows, until ``until``."""
+
+    token: str
+    until: datetime
+    rows: list[Outgoing] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[int]:
+        return [row.id for row in self.rows]
 
 
 INTERRUPTED = ("The worker stopped while sending, before it recorded the outcome; the "
                "recipient may have received this attempt.")
 
 
-def _record_interrupted(ids: list[int], now) -> None:
-    """A row taken again whose last send was never recorded: that send is an attempt too, so
-    the trail matches what the company may have received. The rows are locked by the claim."""
-    interrupted = db.session.execute(
-        select(Notification.id, Notification.sending_since)
-        .where(Notification.id.in_(ids), Notification.sending_since.is_not(None))).all()
-    if not interrupted:
-        return
-    db.session.add_all([DeliveryAttempt(notification_id=row_id, at=since, ok=False,
-                                        status="interrupted", error=INTERRUPTED,
-                                        worker=None) for row_id, since in interrupted])
-    db.session.execute(
-        update(Notification).where(Notification.id.in_([row_id for row_id, _ in interrupted]))
-        .values(attempts=Notification.attempts + 1, last_error=INTERRUPTED)
-        .execution_options(synchronize_session=False))
+def claim(batch: int) -> Claim:
+    """Takes up to ``batch`` due rows for this worker; commits so others see the claim."""
+    now = clock.now()
+    lease = timedelta(seconds=setting("CASEWORK_DELIVERY_LEASE_SECONDS"))
+    taken = Claim(token=uuid.uuid4().hex, until=now + lease)
+    due = (select(Notification.id, Notification.sending_since)
+           .where(Notification.channel != Channel.INBOX, Notification.sent_at.is_(None),
+                  Notification.failed_at.is_(None), Notification.next_attempt_at <= now,
+                  or_(Notification.claimed_until.is_(None), Notification.claimed_until < now))
+           .order_by(Notification.next_attempt_at, Notification.id).limit(batch)
+           .with_for_update(skip_locked=True))
+    picked = db.session.execute(due).all()
+    if not picked:
+        db.session.commit()
+        return taken
+    # A row taken again whose last send was never recorded: that send is an attempt too, so
+    # the trail matches what the recipient may have received. The rows are locked here.
+    interrupted = [{"notification_id": row_id, "at": since, "ok": False,
+                    "status": "interrupted", "error": INTERRUPTED, "worker": None}
+                   for row_id, since in picked if since is not None]
+    if interrupted:
+        db.session.execute(insert(DeliveryAttempt), interrupted)
+    was_sending = Notification.sending_since.is_not(None)
+    rows = db.session.execute(
+        update(Notification).where(Notification.id.in_([row_id for row_id, _ in picked]))
+        .values(claimed_until=taken.until, claim_token=taken.token, sending_since=now,
+                attempts=Notification.attempts + case((was_sending, 1), else_=0),
+                last_error=case((was_sending, INTERRUPTED), else_=Notification.last_error))
+        .returning(Notification.id, Notification.channel, Notification.kind,
+                   Notification.address, Notification.subject, Notification.body,
+                   Notification.payload, Notification.created_at, Notification.company_id,
+                   Notification.attempts)
+        .execution_options(synchronize_session=False)).all()
+    company_ids = {row.company_id for row in rows if row.company_id}
+    secrets = dict(db.session.execute(
+        select(Company.id, Company.webhook_secret).where(Company.id.in_(company_ids))).all()
+    ) if company_ids else {}
+    db.session.commit()
+    taken.rows = sorted(
+        (Outgoing(id=row.id, channel=row.channel.value, kind=row.kind.value,
+                  address=row.address or "", subject=row.subject, body=row.body,
+                  payload=dict(row.payload or {}), created_at=row.created_at,
+                  secret=secrets.get(row.company_id), attempts=row.attempts)
+         for row in rows), key=lambda row: row.id)
+    return taken
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -80,81 +109,103 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, config["CASEWORK_DELIVERY_BACKOFF_MAX_SECONDS"]))
 
 
-def _take(notification_id: int, token: str) -> Outgoing | None:
-    """Renews this worker's claim and snapshots the row, in one short transaction; None when
-    the claim is lost (the lease ran out and another worker may have the row)."""
-    now = clock.now()
-    lease = timedelta(seconds=setting("CASEWORK_DELIVERY_LEASE_SECONDS"))
-    renewed = db.session.execute(
-        update(Notification)
-        .where(Notification.id == notification_id, Notification.claim_token == token,
-               Notification.claimed_until > now, Notification.sent_at.is_(None))
-        .values(claimed_until=now + lease, sending_since=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not renewed:
-        db.session.commit()
-        return None
-    row = db.session.get(Notification, notification_id, populate_existing=True)
-    company = db.session.get(Company, row.company_id) if row.company_id else None
-    outgoing = Outgoing(id=row.id, channel=row.channel.value, kind=row.kind.value,
-                        address=row.address or "", subject=row.subject, body=row.body,
-                        payload=dict(row.payload or {}), created_at=row.created_at,
-                        secret=company.webhook_secret if company else None)
-    db.session.commit()
-    return outgoing
-
-
 def _record(outgoing: Outgoing, token: str, status: str | None, error: str | None) -> bool:
-    """Writes the attempt and the row's new state, if this worker still holds the claim."""
+    """Writes the attempt, and the row's new state if this worker still holds the claim (if
+    another worker took the row over, this outcome is an attempt of its own all the same).
+    The attempt and the row are one statement on PostgreSQL, two on SQLite; one commit."""
     now = clock.now()
-    row = db.session.get(Notification, outgoing.id, populate_existing=True)
-    db.session.add(DeliveryAttempt(notification_id=outgoing.id, at=now, ok=error is None,
-                                   status=status, error=error, worker=worker_name()))
-    if row.claim_token != token:
-        # Another worker took the row over (and recorded this send as interrupted if it
-        # started first); this outcome is written as an attempt of its own all the same.
-        db.session.commit()
-        return False
-    row.attempts += 1
+    attempts = outgoing.attempts + 1
+    values = {"attempts": Notification.attempts + 1, "claimed_until": None, "claim_token": None,
+              "sending_since": None}
     if error is None:
-        row.sent_at, row.last_error = now, None
+        values.update(sent_at=now, last_error=None)
+    elif attempts >= setting("CASEWORK_DELIVERY_MAX_ATTEMPTS"):
+        values.update(failed_at=now, last_error=error)
+        log.warning("notification %s given up after %s attempts", outgoing.id, attempts)
     else:
-        row.last_error = error
-        if row.attempts >= setting("CASEWORK_DELIVERY_MAX_ATTEMPTS"):
-            row.failed_at = now
-            log.warning("notification %s given up after %s attempts", row.id, row.attempts)
-        else:
-            row.next_attempt_at = now + _backoff(row.attempts)
-    row.claimed_until = row.claim_token = row.sending_since = None
+        values.update(next_attempt_at=now + _backoff(attempts), last_error=error)
+    attempt = insert(DeliveryAttempt).values(
+        notification_id=outgoing.id, at=now, ok=error is None, status=status, error=error,
+        worker=worker_name())
+    row = (update(Notification)
+           .where(Notification.id == outgoing.id, Notification.claim_token == token)
+           .values(**values).returning(Notification.id)
+           .execution_options(synchronize_session=False))
+    if db.engine.dialect.name == "postgresql":
+        # The attempt is written by a data-modifying WITH, which runs whether or not the
+        # update finds the row still ours.
+        row = row.add_cte(attempt.returning(DeliveryAttempt.id).cte("attempt"))
+    else:
+        db.session.execute(attempt)
+    ours = db.session.execute(row).first() is not None
     db.session.commit()
-    return error is None
+    return ours and error is None
 
 
-def deliver_one(notification_id: int, token: str) -> bool:
-    """Sends one claimed row; True if it was sent. The send itself runs outside any
-    transaction, so a slow server holds no database lock."""
-    outgoing = _take(notification_id, token)
-    if outgoing is None:
-        return False
+def deliver_one(outgoing: Outgoing, claimed: Claim) -> bool:
+    """Sends one claimed row; True if it was sent and recorded. The send itself runs outside
+    any transaction, so a slow server holds no database lock."""
     status = error = None
     try:
         status = SENDERS[outgoing.channel](outgoing)
     except DeliveryError as exc:
         error, status = str(exc), exc.status
     except Exception as exc:  # noqa: BLE001 - one bad row must not stall the outbox
-        log.exception("notification %s could not be sent", notification_id)
+        log.exception("notification %s could not be sent", outgoing.id)
         error = f"{type(exc).__name__}: {exc}"
-    return _record(outgoing, token, status, error)
+    return _record(outgoing, claimed.token, status, error)
 
 
-def deliver_pending(batch: int = 50, max_batches: int = 20) -> int:
-    """Claims and sends due rows until none are left (or ``max_batches`` were done)."""
+def _send_margin() -> timedelta:
+    """How long before the lease ends no send is begun: a send's timeout, or half the lease
+    when the lease is shorter than two timeouts."""
+    config = settings()
+    timeout = max(config["CASEWORK_WEBHOOK_TIMEOUT_SECONDS"],
+                  config["CASEWORK_SMTP_TIMEOUT_SECONDS"])
+    return timedelta(seconds=min(timeout, config["CASEWORK_DELIVERY_LEASE_SECONDS"] / 2))
+
+
+def deliver_claimed(claimed: Claim) -> tuple[int, bool]:
+    """Sends the rows of a claim in order: how many were sent, and whether all were tried.
+    A send is begun only well before the lease ends (``_send_margin``); the rows left are
+    given back at once for the next claim."""
+    sent = 0
+    margin = _send_margin()
+    for index, outgoing in enumerate(claimed.rows):
+        if clock.now() + margin >= claimed.until:
+            _give_back(claimed, claimed.rows[index:])
+            return sent, False
+        sent += deliver_one(outgoing, claimed)
+    return sent, True
+
+
+def _give_back(claimed: Claim, rows: list[Outgoing]) -> None:
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_([row.id for row in rows]),
+               Notification.claim_token == claimed.token)
+        .values(claimed_until=None, claim_token=None, sending_since=None)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def deliver_batches(batch: int = BATCH, max_batches: int = MAX_BATCHES) -> tuple[int, bool]:
+    """Claims and sends due rows until none are left or ``max_batches`` were done: how many
+    were sent, and whether more may be waiting (the last batch was full, or given back)."""
     sent = 0
     for _ in range(max_batches):
-        token, ids = claim(batch)
-        if not ids:
-            break
-        for notification_id in ids:
-            sent += deliver_one(notification_id, token)
-    return sent
+        claimed = claim(batch)
+        if not claimed.rows:
+            return sent, False
+        done, all_tried = deliver_claimed(claimed)
+        sent += done
+        if not all_tried:
+            return sent, True
+        if len(claimed.rows) < batch:
+            return sent, False
+    return sent, True
+
+
+def deliver_pending(batch: int = BATCH, max_batches: int = MAX_BATCHES) -> int:
+    """Claims and sends due rows until none are left (or ``max_batches`` were done)."""
+    return deliver_batches(batch, max_batches)[0]
