@@ -86,6 +86,13 @@ def explain(conn, sql: str, params: dict | None = None) -> str:
     return "\n".join(row[0] for row in rows)
 
 
+def explain_driver_sql(conn, statement: str, parameters) -> str:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of a statement as the driver saw it (one that a
+    ``StatementCounter`` caught, with its parameters), on a SQLAlchemy Connection."""
+    rows = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
+    return "\n".join(row[0] for row in rows)
+
+
 def app_for(url: str, **config: Any):
     """A Casework app bound to the benchmark database ``url`` (uploads in a temporary folder)."""
     from casework import create_app
@@ -141,9 +148,11 @@ class StatementCounter:
     def __init__(self, engine) -> None:
         self.engine = engine
         self.statements: list[str] = []
+        self.parameters: list = []  # each statement's parameters, for ``explain_driver_sql``
 
     def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self.statements.append(statement)
+        self.parameters.append(parameters)
 
     @property
     def count(self) -> int:
