@@ -78,9 +78,10 @@ def edit_case(case_id: int):
 def fire_transition(case_id: int):
     body = validate(TransitionRequest, json_object())
     user = current_user()
-    case = get_visible_case(user, case_id, for_update=True)
+    case, facts = operations.case_to_fire(user, case_id)
     operations.fire_trigger(case, user, body.trigger, expected_version=body.expected_version,
-                            note=body.note, deadline=body.deadline, method=body.method)
+                            note=body.note, deadline=body.deadline, method=body.method,
+                            facts=facts)
     return _case_response(case)
 
 

@@ -11,14 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework import clock
 from casework.accounts.models import User
-from casework.cases.models import Case, CaseEvent
+from casework.cases.models import GENESIS, Case, CaseEvent
 from casework.extensions import db
 
-GENESIS = "0" * 64
 
 
 def event_hash(*, case_id: int, seq: int, trigger: str, from_state: str | None, to_state: str,
@@ -41,35 +41,49 @@ def _hash_of(event: CaseEvent) -> str:
                       note=event.note, data=event.data, prev_hash=event.prev_hash)
 
 
-def last_event(case: Case) -> CaseEvent | None:
-    return db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                             .order_by(CaseEvent.seq.desc()).limit(1))
-
-
 def record_event(case: Case, trigger: str, from_state: str | None, user: User, *,
                  note: str = "", data: dict[str, Any] | None = None) -> CaseEvent:
     """Appends one event to the case's chain. The caller holds the case (row lock or a new
-    row), so no other event can take the same sequence number; a unique key backs that up."""
-    previous = last_event(case)
+    row), so its head (``history_seq``, ``history_hash``) is the chain's and nothing is read;
+    should it be stale all the same, the unique (case_id, seq) key refuses the event."""
     event = CaseEvent(
-        case_id=case.id, seq=previous.seq + 1 if previous else 1, trigger=trigger,
+        case_id=case.id, seq=case.history_seq + 1, trigger=trigger,
         from_state=from_state, to_state=case.state.value, actor_id=user.id,
         actor=user.username, role=user.role.value,
         at=clock.now(), note=note,
-        data=dict(data or {}), prev_hash=previous.hash if previous else GENESIS,
+        data=dict(data or {}), prev_hash=case.history_hash,
     )
     event.hash = _hash_of(event)
+    _move_head(case, event.seq, event.hash)
     db.session.add(event)
     db.session.flush()
     return event
 
 
+def _move_head(case: Case, seq: int, hash_: str) -> None:
+    if db.session.is_modified(case, include_collections=False):
+        # The case's row is written anyway (a transition, an edit): the head goes in the same
+        # UPDATE, whose version check already guards it.
+        case.history_seq, case.history_hash = seq, hash_
+        return
+    # An event that leaves the case as it was (a photo attached, a work order's step) moves
+    # the head alone and leaves the version and the time of the last change: a client
+    # holding that version may still act on the case.
+    db.session.execute(update(Case).where(Case.id == case.id)
+                       .values(history_seq=seq, history_hash=hash_,
+                               updated_at=Case.updated_at)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(case, "history_seq", seq)
+    set_committed_value(case, "history_hash", hash_)
+
+
 def record_first_events(cases: Iterable[tuple[Case, dict[str, Any]]], trigger: str,
                         user: User) -> None:
     """The first event of each of many new cases, in one batched INSERT: a new case has no
-    event before it, so nothing is read and each chain starts from ``GENESIS``."""
+    event before it, so nothing is read and each chain starts from ``GENESIS``. The cases'
+    heads follow in one batched UPDATE that leaves their versions alone."""
     at = clock.now()
-    rows = []
+    rows, heads = [], []
     for case, data in cases:
         row = {"case_id": case.id, "seq": 1, "trigger": trigger, "from_state": None,
                "to_state": case.state.value, "actor_id": user.id, "actor": user.username,
@@ -77,8 +91,16 @@ def record_first_events(cases: Iterable[tuple[Case, dict[str, Any]]], trigger: s
                "prev_hash": GENESIS}
         row["hash"] = event_hash(**row)
         rows.append(row)
-    if rows:
-        db.session.execute(insert(CaseEvent.__table__), rows)
+        heads.append({"head_case": case.id, "head_hash": row["hash"]})
+        set_committed_value(case, "history_seq", 1)
+        set_committed_value(case, "history_hash", row["hash"])
+    if not rows:
+        return
+    db.session.execute(insert(CaseEvent.__table__), rows)
+    cases_table = Case.__table__
+    db.session.execute(update(cases_table).where(cases_table.c.id == bindparam("head_case"))
+                       .values(history_seq=1, history_hash=bindparam("head_hash"),
+                               updated_at=cases_table.c.updated_at), heads)
 
 
 @dataclass

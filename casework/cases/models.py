@@ -71,6 +71,9 @@ _STATE_TITLES = {
 # ``flask db check`` leaves them alone (migrations/env.py).
 POSTGRESQL_ONLY_INDEXES = frozenset({"ix_cases_search_bigrams", "ix_cases_owner_bigrams"})
 
+# The "previous hash" of a case's first event.
+GENESIS = "0" * 64
+
 
 class Case(db.Model):
     __tablename__ = "cases"
@@ -117,6 +120,11 @@ class Case(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=clock.now,
                                                  onupdate=clock.now)
+    # The head of the case's history (its last event's number and hash), kept with the case
+    # so that appending an event reads nothing (``casework.cases.history.record_event``).
+    history_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    history_hash: Mapped[str] = mapped_column(String(64), default=GENESIS,
+                                              server_default=GENESIS)
 
     zone: Mapped[Zone] = relationship()
     compound: Mapped[Compound] = relationship()

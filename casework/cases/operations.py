@@ -5,20 +5,22 @@ or task that called it commits once.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased, joinedload
 
 from casework import clock
 from casework.accounts.models import Role, User
 from casework.accounts.queries import zone_supervisors
 from casework.cases import lifecycle, policies
 from casework.cases.history import record_event, record_first_events
-from casework.cases.models import Case, CaseEvent, CaseRefCounter, CaseState
-from casework.cases.queries import allowed_triggers
+from casework.cases.models import AttachmentKind, Case, CaseEvent, CaseRefCounter, CaseState
+from casework.cases.queries import allowed_triggers, visible_cases
 from casework.cases.schemas import PERSONAL_FIELDS
 from casework.common.errors import Conflict, NotFound, ValidationFailed, problem
 from casework.common.lifecycle import Firing, Notify, Trigger, check_version, fire
@@ -142,32 +144,73 @@ def _jsonable(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
-def _enforcement_approved(case: Case) -> bool:
-    """An approve_enforcement counts only if it came after the case last entered negotiated,
-    so a reopened case needs a fresh approval."""
-    events = db.session.execute(
-        select(CaseEvent.trigger, CaseEvent.from_state, CaseEvent.to_state)
-        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
-    approved = False
-    for trigger, from_state, to_state in events:
-        if to_state == CaseState.NEGOTIATED.value and from_state != CaseState.NEGOTIATED.value:
-            approved = False
-        elif trigger == "approve_enforcement":
-            approved = True
-    return approved
+@dataclass(frozen=True)
+class GuardFacts:
+    """What the guards read beyond the case's own columns: the kinds of the case's own files,
+    its open work orders, and whether enforcement was approved since the case last entered
+    negotiated (so that a reopened case needs a fresh approval)."""
+
+    attachment_kinds: frozenset[AttachmentKind]
+    open_workorders: int
+    enforcement_approved: bool
+
+    @classmethod
+    def from_row(cls, values) -> GuardFacts:
+        *kinds, open_workorders, approved = values
+        return cls(frozenset(kind for kind, has in zip(AttachmentKind, kinds) if has),
+                   open_workorders, bool(approved))
 
 
-def guard_input(case: Case, note: str, deadline: date | None, method: str | None
-                ) -> lifecycle.GuardInput:
-    # Read afresh: files and work orders are added by other operations, maybe in this session.
-    db.session.expire(case, ["attachments", "workorders"])
-    kinds = frozenset(a.kind for a in case.attachments if a.workorder_id is None)
-    open_workorders = sum(1 for order in case.workorders if not order.state.is_final)
+def _guard_fact_columns() -> list[ColumnElement]:
+    """The facts as columns correlated to ``Case``, so that the statement that locks a case
+    also reads them. Files and work orders are reached through the case's relationships:
+    their domains depend on cases, not the reverse."""
+    attachment = Case.attachments.property.mapper.class_
+    order = Case.workorders.property.mapper.class_
+    own_file = (attachment.case_id == Case.id) & attachment.workorder_id.is_(None)
+    kinds = [exists().where(own_file, attachment.kind == kind) for kind in AttachmentKind]
+    finished = [state for state in order.state.type.enum_class if state.is_final]
+    open_workorders = (select(func.count()).where(order.case_id == Case.id,
+                                                  order.state.not_in(finished))
+                       .scalar_subquery())
+    negotiated = CaseState.NEGOTIATED.value
+    entered = aliased(CaseEvent)
+    last_entered = (select(func.coalesce(func.max(entered.seq), 0))
+                    .where(entered.case_id == Case.id, entered.to_state == negotiated,
+                           or_(entered.from_state.is_(None), entered.from_state != negotiated))
+                    .correlate(Case).scalar_subquery())
+    approved = exists().where(CaseEvent.case_id == Case.id,
+                              CaseEvent.trigger == "approve_enforcement",
+                              CaseEvent.seq > last_entered)
+    return [*kinds, open_workorders, approved]
+
+
+def guard_facts(case: Case) -> GuardFacts:
+    """The facts read afresh (files and work orders may have been added in this session)."""
+    return GuardFacts.from_row(db.session.execute(
+        select(*_guard_fact_columns()).select_from(Case).where(Case.id == case.id)).one())
+
+
+def case_to_fire(user: User, case_id: int) -> tuple[Case, GuardFacts]:
+    """The case locked for a transition (concurrent transitions of one case queue, and the
+    loser gets 409), with its compound, its officer and its guards' facts: one statement."""
+    row = db.session.execute(
+        visible_cases(user).where(Case.id == case_id).add_columns(*_guard_fact_columns())
+        .options(joinedload(Case.compound), joinedload(Case.officer))
+        .with_for_update(of=Case).execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound("No such case.")
+    return row[0], GuardFacts.from_row(row[1:])
+
+
+def guard_input(case: Case, note: str, deadline: date | None, method: str | None,
+                facts: GuardFacts | None = None) -> lifecycle.GuardInput:
+    facts = facts or guard_facts(case)
     return lifecycle.GuardInput(
         state=case.state, owner_name=case.owner_name, owner_unknown=case.owner_unknown,
-        due_at=case.due_at, attachment_kinds=kinds,
-        enforcement_approved=_enforcement_approved(case), open_workorders=open_workorders,
-        note=note or "",
+        due_at=case.due_at, attachment_kinds=facts.attachment_kinds,
+        enforcement_approved=facts.enforcement_approved,
+        open_workorders=facts.open_workorders, note=note or "",
         deadline=deadline, method=method, now=clock.now(), today=clock.local_today(),
         max_deadline_days=setting("CASEWORK_MAX_DEADLINE_DAYS"),
     )
@@ -180,10 +223,11 @@ def _require_visible(user: User, case: Case) -> None:
 
 
 def fire_trigger(case: Case, user: User, trigger_name: str, *, expected_version: int,
-                 note: str = "", deadline: date | None = None, method: str | None = None
-                 ) -> CaseEvent:
-    """Fires a lifecycle trigger on a case the caller holds locked (``get_visible_case(...,
-    for_update=True)``); returns the event written to its history."""
+                 note: str = "", deadline: date | None = None, method: str | None = None,
+                 facts: GuardFacts | None = None) -> CaseEvent:
+    """Fires a lifecycle trigger on a case the caller holds locked (``case_to_fire``, which
+    also gives the guards' ``facts``, or ``get_visible_case(..., for_update=True)``); returns
+    the event written to its history."""
     _require_visible(user, case)
 
     def record_history(trigger: Trigger, from_state: CaseState, given) -> CaseEvent:
@@ -194,23 +238,24 @@ def fire_trigger(case: Case, user: User, trigger_name: str, *, expected_version:
             data["method"] = method
         return record_event(case, trigger.name, from_state.value, user, note=note, data=data)
 
-    def notify(trigger: Trigger, recipients: Notify, from_state: CaseState) -> None:
+    def notify(trigger: Trigger, recipients: tuple[Notify, ...], from_state: CaseState) -> None:
         _notify(case, trigger, user, recipients, from_state, note)
 
     return fire(lifecycle.LIFECYCLE, case, user, trigger_name, expected_version=expected_version,
                 firing=Firing(allowed=lambda: allowed_triggers(case, user),
                               guard_input=lambda trigger: guard_input(case, note, deadline,
-                                                                      method),
+                                                                      method, facts),
                               record_history=record_history, notify=notify))
 
 
-def _notify(case: Case, trigger: Trigger, actor: User, recipients: Notify,
+def _notify(case: Case, trigger: Trigger, actor: User, recipients: tuple[Notify, ...],
             from_state: CaseState, note: str) -> None:
-    """Tells the people the declaration names (never the one who acted), in this transaction."""
+    """Tells the people the declaration names (never the one who acted), in this transaction,
+    all in one batch of rows."""
     users: list[User] = []
-    if recipients is Notify.officer and case.officer is not None:
+    if Notify.officer in recipients and case.officer is not None:
         users.append(case.officer)
-    if recipients is Notify.supervisors:
+    if Notify.supervisors in recipients:
         users.extend(zone_supervisors(case.zone_id))
     users = [u for u in users if u.id != actor.id]
     if not users:

@@ -83,10 +83,20 @@ def replay_after_race():
         return error_as_response(err)
 
 
+def _first_answer(key: str, fingerprint: str):
+    """The answer recorded under ``key`` by an earlier request, once this one's changes are
+    rolled back; None when there is none."""
+    db.session.rollback()
+    first = _find(g.user.id, key)
+    return None if first is None else _answer_from(first, fingerprint)
+
+
 def idempotent(view: Callable) -> Callable:
-    """Runs a write once per user and key. A retry that arrives while the first request is
-    still running waits on the same rows, then fails on them (a stale version, the key's
-    unique index); it is then answered from the first request's record, not with 409."""
+    """Runs a write once per user and key. Nothing is read first: the view runs and its record
+    is written in the same transaction, so a request's key costs one INSERT. A retry (or a
+    copy racing the first request) runs into the first one's rows: a stale version, a state
+    already left, the key's unique index, or an error of its own. Its changes are then rolled
+    back and it is answered from the first request's record, never with that error."""
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get(HEADER)
@@ -96,13 +106,13 @@ def idempotent(view: Callable) -> Callable:
             raise BadRequest(f"{HEADER} must be 1 to 200 visible ASCII characters "
                              "(a UUID is a good choice).")
         fingerprint = _fingerprint()
-        existing = _find(g.user.id, key)
-        if existing is not None:
-            return _answer_from(existing, fingerprint)
         g.idempotency_key, g.idempotency_fingerprint = key, fingerprint
         try:
             response = make_response(view(*args, **kwargs))
-            if response.status_code < 400 and (response.is_json or response.location):
+            if response.status_code >= 400:
+                # A page answers a refusal with a page, not an exception.
+                return _first_answer(key, fingerprint) or response
+            if response.is_json or response.location:
                 # An API answer is kept whole; a page's redirect by where it sends the browser.
                 is_redirect = not response.is_json
                 db.session.add(IdempotencyRecord(
@@ -112,11 +122,10 @@ def idempotent(view: Callable) -> Callable:
                     location=response.location if is_redirect else None))
                 db.session.flush()
         except (ApiError, IntegrityError, StaleDataError):
-            db.session.rollback()
-            winner = _find(g.user.id, key)
-            if winner is None:
+            answer = _first_answer(key, fingerprint)
+            if answer is None:
                 raise
-            return _answer_from(winner, fingerprint)
+            return answer
         return response
     return wrapper
 

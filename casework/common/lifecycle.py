@@ -238,7 +238,9 @@ class Firing:
     allowed: Callable[[], list[str]]
     guard_input: Callable[[Trigger], Any]
     record_history: Callable[[Trigger, enum.Enum, Any], Any]
-    notify: Callable[[Trigger, Notify, enum.Enum], None]
+    # Called once with every kind of recipient the trigger names, so that all the rows of
+    # one transition are written together.
+    notify: Callable[[Trigger, tuple[Notify, ...], enum.Enum], None]
     check: Callable[[Trigger], None] = lambda trigger: None
 
 
@@ -275,6 +277,6 @@ def fire(lifecycle: Lifecycle, record: Any, user: Any, trigger_name: str, *,
         record.due_at = trigger.deadline.due_at(record.due_at, getattr(given, "deadline", None),
                                                 now, config)
     written = firing.record_history(trigger, from_state, given)
-    for recipients in trigger.notify:
-        firing.notify(trigger, recipients, from_state)
+    if trigger.notify:
+        firing.notify(trigger, trigger.notify, from_state)
     return written

@@ -92,7 +92,8 @@ def fire_trigger(order: WorkOrder, user: User, trigger_name: str, *, expected_ve
                      data={"workorder_id": order.id, "from": from_state.value,
                            "to": order.state.value})
 
-    def notify(trigger: Trigger, recipients: Notify, from_state: WorkOrderState) -> None:
+    def notify(trigger: Trigger, recipients: tuple[Notify, ...],
+               from_state: WorkOrderState) -> None:
         _notify(order, trigger, user, recipients, note, from_state)
 
     fire(lifecycle.LIFECYCLE, order, user, trigger_name, expected_version=expected_version,
@@ -103,17 +104,17 @@ def fire_trigger(order: WorkOrder, user: User, trigger_name: str, *, expected_ve
     return order
 
 
-def _notify(order: WorkOrder, trigger: Trigger, actor: User, recipients: Notify, note: str,
-            from_state: WorkOrderState) -> None:
+def _notify(order: WorkOrder, trigger: Trigger, actor: User, recipients: tuple[Notify, ...],
+            note: str, from_state: WorkOrderState) -> None:
     context = {**_context(order, actor, note), "trigger": f"workorder_{trigger.name}",
                "trigger_title": f"工单{trigger.title}", "from_state": from_state.value,
                "to_state": order.state.value, "from_title": from_state.title,
                "to_title": order.state.title, "due_at": None}
-    if recipients is Notify.company:
+    if Notify.company in recipients:
         notify_company(order.company, NotificationKind.TRANSITION, context,
                        {"event": f"workorder_{trigger.name}", **workorder_payload(order)},
                        case_id=order.case_id, workorder_id=order.id)
-    elif recipients is Notify.officer:
+    if Notify.officer in recipients:
         users = [u for u in (order.case.officer, order.created_by)
                  if u is not None and u.id != actor.id]
         notify_users(users, NotificationKind.TRANSITION, context, case_id=order.case_id,
