@@ -5,6 +5,7 @@ or task that called it commits once.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -161,9 +162,11 @@ class GuardFacts:
                    open_workorders, bool(approved))
 
 
-def _guard_fact_columns() -> list[ColumnElement]:
+@functools.cache
+def _guard_fact_columns() -> tuple[ColumnElement, ...]:
     """The facts as columns correlated to ``Case``, so that the statement that locks a case
-    also reads them. Files and work orders are reached through the case's relationships:
+    also reads them; built once, as SQLAlchemy then finds the statement's compiled form in its
+    cache instead of building it again. Files and work orders are reached through the case's relationships:
     their domains depend on cases, not the reverse."""
     attachment = Case.attachments.property.mapper.class_
     order = Case.workorders.property.mapper.class_
@@ -182,7 +185,7 @@ def _guard_fact_columns() -> list[ColumnElement]:
     approved = exists().where(CaseEvent.case_id == Case.id,
                               CaseEvent.trigger == "approve_enforcement",
                               CaseEvent.seq > last_entered)
-    return [*kinds, open_workorders, approved]
+    return (*kinds, open_workorders, approved)
 
 
 def guard_facts(case: Case) -> GuardFacts:
