@@ -6,9 +6,11 @@ idempotency record when a key is sent. At most 7; a count, not a timing."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import event, func, select
 
+from casework import clock
 from casework.cases.history import verify_all
 from casework.cases.models import Case, CaseEvent
 from casework.extensions import db
@@ -84,3 +86,33 @@ def test_a_transition_that_tells_officer_and_supervisors_takes_at_most_seven_sta
     assert replayed.get_json() == response.get_json()
     assert db.session.scalar(select(func.count()).select_from(CaseEvent).where(
         CaseEvent.case_id == case["id"], CaseEvent.trigger == "dispute")) == 1
+
+
+def test_a_work_order_step_that_tells_the_officer_takes_at_most_seven_statements(api, make):
+    zone = make.zone()
+    officer = make.user("officer", [zone])
+    company = make.user("company", company="测试物业")
+    case = api.as_(officer).create_case(make.compound(zone), owner_name="测试业主")
+    due = (clock.local_today() + timedelta(days=7)).isoformat()
+    order = api.as_(officer).post(f"/api/v1/cases/{case['id']}/workorders",
+                                  json={"company_id": company.company_id,
+                                        "kind": "clear_debris", "due_date": due}).get_json()
+    as_company = api.as_(company)
+    officer_id = officer.id
+    db.session.remove()
+
+    with statements_sent() as sent:
+        response = as_company.post(f"/api/v1/workorders/{order['id']}/transitions",
+                                   json={"trigger": "accept", "expected_version": order["version"]},
+                                   headers={"Idempotency-Key": "accept-1"})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["state"] == "accepted"
+    assert len(sent) <= MOST, _listing(sent)
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.workorder_id == order["id"], Notification.user_id == officer_id,
+        Notification.kind == "transition")) == 1
+    last = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case["id"])
+                             .order_by(CaseEvent.seq.desc()).limit(1))
+    assert last.trigger == "workorder_accept"
+    assert list(verify_all()) == []

@@ -54,7 +54,7 @@ def get_workorder(workorder_id: int):
 def fire_transition(workorder_id: int):
     body = json_body(WorkOrderTransition)
     user = current_user()
-    order = get_visible_workorder(user, workorder_id, for_update=True)
+    order, photos = operations.workorder_to_fire(user, workorder_id)
     operations.fire_trigger(order, user, body.trigger, expected_version=body.expected_version,
-                            note=body.note)
+                            note=body.note, photos=photos)
     return _response(order)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
+
 from casework import clock
 from casework.accounts.models import Company, User
 from casework.cases.history import record_event
@@ -19,7 +22,7 @@ from casework.settings import setting
 from casework.workorders import lifecycle, policies
 from casework.workorders.models import (WorkOrder, WorkOrderKind, WorkOrderState,
                                         workorder_payload)
-from casework.workorders.queries import allowed_triggers
+from casework.workorders.queries import allowed_triggers, visible_workorders
 
 
 
@@ -73,13 +76,35 @@ def _photos(order: WorkOrder) -> int:
     return sum(1 for attachment in order.attachments if attachment.is_photo)
 
 
+def workorder_to_fire(user: User, workorder_id: int) -> tuple[WorkOrder, int]:
+    """The work order and its case locked for a step (the step goes into the case's history),
+    with what the step reads (the case's compound and officer, the company, who issued the
+    order, the number of the order's photos): one statement."""
+    attachment = WorkOrder.attachments.property.mapper.class_
+    photos = (select(func.count()).where(attachment.workorder_id == WorkOrder.id,
+                                         attachment.content_type.startswith("image/"))
+              .correlate(WorkOrder).scalar_subquery())
+    row = db.session.execute(
+        visible_workorders(user).where(WorkOrder.id == workorder_id)
+        .join(WorkOrder.case).add_columns(photos)
+        .options(contains_eager(WorkOrder.case).joinedload(Case.compound),
+                 contains_eager(WorkOrder.case).joinedload(Case.officer),
+                 joinedload(WorkOrder.company), joinedload(WorkOrder.created_by))
+        .with_for_update(of=[WorkOrder, Case])
+        .execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound("No such work order.")
+    return row[0], row[1]
+
+
 def fire_trigger(order: WorkOrder, user: User, trigger_name: str, *, expected_version: int,
-                 note: str = "") -> WorkOrder:
-    """Fires a lifecycle trigger on a work order the caller holds locked
-    (``get_visible_workorder(..., for_update=True)``); each step also goes into the case's
-    history."""
+                 note: str = "", photos: int | None = None) -> WorkOrder:
+    """Fires a lifecycle trigger on a work order the caller holds locked: with its case and
+    its ``photos`` counted (``workorder_to_fire``), or alone (``get_visible_workorder(...,
+    for_update=True)``, and the case is locked when the step is written into its history)."""
     if not policies.can_see(user, order):
         raise NotFound("No such work order.")
+    case_held = photos is not None
 
     def check(trigger: Trigger) -> None:
         if order.case.state.is_final and trigger.name != "cancel":
@@ -87,7 +112,7 @@ def fire_trigger(order: WorkOrder, user: User, trigger_name: str, *, expected_ve
                            "cancelled.", code="case_final")
 
     def record_history(trigger: Trigger, from_state: WorkOrderState, given) -> None:
-        case = lock_case(order.case_id)
+        case = order.case if case_held else lock_case(order.case_id)
         record_event(case, f"workorder_{trigger.name}", case.state.value, user, note=note,
                      data={"workorder_id": order.id, "from": from_state.value,
                            "to": order.state.value})
@@ -99,7 +124,8 @@ def fire_trigger(order: WorkOrder, user: User, trigger_name: str, *, expected_ve
     fire(lifecycle.LIFECYCLE, order, user, trigger_name, expected_version=expected_version,
          firing=Firing(allowed=lambda: allowed_triggers(order, user), check=check,
                        guard_input=lambda trigger: lifecycle.WorkOrderGuardInput(
-                           photos=_photos(order), note=note or "", now=clock.now()),
+                           photos=_photos(order) if photos is None else photos,
+                           note=note or "", now=clock.now()),
                        record_history=record_history, notify=notify))
     return order
 
