@@ -1,8 +1,9 @@
 """Every list and search of a city (issue 10), over HTTP in-process, beside hand-written SQL.
 
 ``measure(url)`` takes the URL of a generated city database (``casework_city``, see
-``bench/city``), works on a copy of it (``<name>_lists``, made from it as a template and
-upgraded to the migrations' head, dropped at the end), and answers one row per figure: the p95 of
+``bench/city/common.py``), works on a copy of it (``casework_city_lists``: the run writes its
+users' tokens; upgraded to the migrations' head if the city is older, dropped at the end), and
+answers one row per figure: the p95 of
 the request as a client makes it (the Flask test client with a bearer token: authentication,
 the list's capped count, its page, the JSON), the p95 of a hand-written statement giving the
 same page on the same data (psycopg, no ORM, JIT off like the application), their ratio, the
@@ -15,43 +16,27 @@ kind, officer, overdue) and for a zone's supervisor; work orders for the distric
 supervisor and a company; the inbox, its unread part and a deep page; a case's history; search
 by a case's reference and by a two-character word (棚厦) in address, description or owner.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/casework_city .venv/bin/python bench/city/lists.py [--runs N]
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/casework .venv/bin/python -m bench.city.lists [--url CITY] [--runs N] [--plans]
+
+(or with every other area: ``python -m bench.city.run --only lists``).
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
-import statistics
 import sys
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench.city.common import (Row, app_for, city_url, copy_database, drop_database, p,
+                               timings)
 
 PER_PAGE = 25
 LIST_TARGET_MS, REF_TARGET_MS, WORD_TARGET_MS = 100.0, 150.0, 300.0
 WORD = "棚厦"
-
-
-@dataclass
-class Row:
-    figure: str
-    value: float
-    unit: str
-    baseline: float | None
-    baseline_name: str
-    ratio: float | None
-    target: str
-    met: bool | None
-    plans: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -65,49 +50,6 @@ class Figure:
     baseline_params: tuple = ()
     target_ms: float | None = LIST_TARGET_MS
     runs: int | None = None  # fewer for what is slow on purpose
-
-
-def _p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def _timed(call: Callable[[], Any], runs: int, warmup: int = 2) -> list[float]:
-    for _ in range(warmup):
-        call()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
-@contextlib.contextmanager
-def _working_copy(url: str) -> Iterator[str]:
-    """A copy of the city at the migrations' head, dropped afterwards: the city stays as it
-    was generated (this run's tokens and migrations land in the copy only)."""
-    parsed = make_url(url).set(drivername="postgresql+psycopg")
-    copy = parsed.set(database=f"{parsed.database}_lists")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{copy.database}"'))
-        for attempt in range(30):  # the template must have no other session
-            try:
-                conn.execute(text(f'CREATE DATABASE "{copy.database}" '
-                                  f'TEMPLATE "{parsed.database}"'))
-                break
-            except Exception:
-                if attempt == 29:
-                    raise
-                time.sleep(2)
-    copy_url = copy.render_as_string(hide_password=False)
-    try:
-        yield copy_url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy.database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _people(app) -> dict[str, Any]:
@@ -288,64 +230,73 @@ def _plans(app, client, headers: dict, path: str) -> list[str]:
 
 
 def measure(url: str, runs: int = 30) -> list[Row]:
-    from casework import create_app
+    copy_url = copy_database(url, f"{make_url(url).database}_lists")
+    try:
+        return _measure(copy_url, runs)
+    finally:
+        drop_database(copy_url)
 
-    with _working_copy(url) as copy_url:
-        from flask_migrate import upgrade
-        app = create_app({"SQLALCHEMY_DATABASE_URI": copy_url})
-        with app.app_context():
-            upgrade()
-            people = _people(app)
-        client = app.test_client()
-        raw_url = make_url(copy_url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
-        rows = []
+
+def _measure(url: str, runs: int) -> list[Row]:
+    from flask_migrate import upgrade
+
+    from casework.extensions import db
+
+    app = app_for(url)
+    with app.app_context():
+        upgrade()  # nothing to do on a city generated at the head
+        people = _people(app)
+    client = app.test_client()
+    raw_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    rows = []
+    try:
         with psycopg.connect(raw_url, options="-c jit=off") as raw:
             for figure in _figures(people):
-                headers = {"Authorization": f"Bearer {people['tokens'][figure.user]}"}
-
-                def request() -> None:
-                    response = client.get(figure.path, headers=headers)
-                    assert response.status_code == 200, response.get_data(as_text=True)[:300]
-
-                def baseline() -> None:
-                    with raw.cursor() as cursor:
-                        cursor.execute(figure.baseline_sql, figure.baseline_params)
-                        cursor.fetchall()
-
-                count = figure.runs or runs
-                value = _p95(_timed(request, count))
-                base = _p95(_timed(baseline, max(count, 10)))
-                target = figure.target_ms
-                rows.append(Row(
-                    figure=figure.name, value=round(value, 1), unit="ms p95",
-                    baseline=round(base, 2), baseline_name="hand-written SQL of the page: "
-                    + " ".join(figure.baseline_sql.split()),
-                    ratio=round(value / base, 1) if base else None,
-                    target=f"p95 < {target:.0f} ms" if target else "none (contrast)",
-                    met=value < target if target else None,
-                    plans=_plans(app, client, headers, figure.path)))
-                print(f"{figure.name:58} {value:8.1f} ms  hand SQL {base:7.2f} ms  "
-                      f"{'met' if rows[-1].met else ('-' if target is None else 'NOT met')}",
-                      file=sys.stderr, flush=True)
+                rows.append(_row(app, client, raw, people, figure, runs))
+    finally:
         with app.app_context():
-            from casework.extensions import db
             db.engine.dispose()
-        return rows
+    return rows
+
+
+def _row(app, client, raw, people: dict[str, Any], figure: Figure, runs: int) -> Row:
+    headers = {"Authorization": f"Bearer {people['tokens'][figure.user]}"}
+
+    def request() -> None:
+        response = client.get(figure.path, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+    def baseline() -> None:
+        with raw.cursor() as cursor:
+            cursor.execute(figure.baseline_sql, figure.baseline_params)
+            cursor.fetchall()
+
+    count = figure.runs or runs
+    value = p(timings(request, count), 95)
+    base = p(timings(baseline, max(count, 10)), 95)
+    target = figure.target_ms
+    row = Row(figure=figure.name, value=round(value, 1), unit="ms p95", baseline=round(base, 2),
+              baseline_name="hand-written SQL of the page: "
+              + " ".join(figure.baseline_sql.split()),
+              target=f"p95 < {target:.0f} ms" if target else "none (contrast)",
+              met=value < target if target else False,
+              plans=_plans(app, client, headers, figure.path))
+    print(f"{figure.name:58} {value:8.1f} ms  hand SQL {base:7.2f} ms  "
+          f"{'-' if target is None else ('met' if row.met else 'NOT met')}",
+          file=sys.stderr, flush=True)
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default=None, help="the city database (default DATABASE_URL)")
+    parser.add_argument("--url", default=None, help="the city database (default: DATABASE_URL's "
+                                                    "server, database casework_city)")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--plans", action="store_true", help="print every statement's plan")
     args = parser.parse_args()
-    import os
-    url = args.url or os.environ.get("DATABASE_URL",
-                                     "postgresql://postgres@127.0.0.1:5432/casework_city")
-    for row in measure(url, args.runs):
-        print(f"| {row.figure} | {row.value} | {row.baseline} | {row.ratio} | {row.target} | "
-              f"{'yes' if row.met else ('–' if row.met is None else 'no')} |")
+    for row in measure(args.url or city_url(), args.runs):
+        print(f"| {row.figure} | {row.value} | {row.baseline} | {row.ratio:.1f} | {row.target} | "
+              f"{'yes' if row.met else ('–' if row.target.startswith('none') else 'no')} |")
         if args.plans:
             for plan in row.plans:
                 print(plan, "\n")
