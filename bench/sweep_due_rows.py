@@ -32,7 +32,7 @@ DUE = 1_000
 
 
 
-def _load(total: int, due: int) -> None:
+def load_cases(total: int, due: int) -> None:
     """Places, users and ``total`` cases in one statement each; ``due`` of them due."""
     statements = [
         "INSERT INTO zones (code, name) SELECT 'Z' || g, 'zone ' || g FROM generate_series(1, 9) g",
@@ -49,7 +49,7 @@ def _load(total: int, due: int) -> None:
             owner_unknown, state, state_entered_at, due_at, officer_id, created_by_id, version,
             created_at, updated_at)
         SELECT 'B-' || g, 'shed', 1 + g % 93 % 9, 1 + g % 93, '', '', 3, false,
-            'negotiated', now(), now() - interval '5 days' + (g * interval '1 second' * 470),
+            'negotiated', now(), now() - interval '5 days' + (g * interval '1 second' * {470_000 // due}),
             1 + g % 18, 1, 1, now(), now() FROM generate_series(1, {due}) g""",
         # The rest: closed (no deadline) or due weeks from now.
         f"""INSERT INTO cases (ref, kind, zone_id, compound_id, address, description, difficulty,
@@ -80,7 +80,7 @@ def _run(total: int) -> dict:
     with app.app_context():
         from flask_migrate import upgrade
         upgrade()
-        _load(total, DUE)
+        load_cases(total, DUE)
         plan = _plan()
         started = time.perf_counter()
         report = sweep()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -68,14 +68,31 @@ def raise_alerts(keys: list[tuple[str, int, datetime, str]]) -> set[tuple[str, i
     claimed: set[tuple[str, int, str]] = set()
     keys = sorted(set(keys))
     now = clock.now()
-    for start in range(0, len(keys), ALERT_CHUNK):
-        rows = [{"subject": subject, "subject_id": subject_id, "occasion": occasion,
-                 "kind": kind, "created_at": now}
-                for subject, subject_id, occasion, kind in keys[start:start + ALERT_CHUNK]]
-        claimed.update(tuple(row) for row in db.session.execute(
-            _insert()(Alert).values(rows)
-            .on_conflict_do_nothing(index_elements=["subject", "subject_id", "occasion", "kind"])
-            .returning(Alert.subject, Alert.subject_id, Alert.kind)).all())
+    if db.engine.dialect.name == "postgresql":
+        # Every key in one statement: four arrays unnested in the keys' order.
+        subjects, ids, occasions, kinds = (list(column) for column in zip(*keys)) if keys else ([],) * 4
+        claimed.update(tuple(row) for row in db.session.execute(text(
+            "INSERT INTO alerts (subject, subject_id, occasion, kind, created_at) "
+            "SELECT subject, subject_id, occasion, kind, :now FROM unnest("
+            "CAST(:subjects AS varchar[]), CAST(:ids AS integer[]), "
+            "CAST(:occasions AS timestamptz[]), CAST(:kinds AS varchar[])) "
+            "WITH ORDINALITY AS key(subject, subject_id, occasion, kind, position) "
+            "ORDER BY position "
+            "ON CONFLICT (subject, subject_id, occasion, kind) DO NOTHING "
+            "RETURNING subject, subject_id, kind"),
+            {"now": now, "subjects": subjects, "ids": ids, "occasions": occasions,
+             "kinds": kinds}))
+        return claimed
+    # SQLite: one statement, compiled once, that SQLAlchemy sends as a multi-row insert per
+    # ALERT_CHUNK keys (its "insertmanyvalues"), in the keys' order.
+    claim = (sqlite_insert(Alert.__table__)
+             .on_conflict_do_nothing(index_elements=["subject", "subject_id", "occasion", "kind"])
+             .returning(Alert.subject, Alert.subject_id, Alert.kind)
+             .execution_options(insertmanyvalues_page_size=ALERT_CHUNK))
+    rows = [{"subject": subject, "subject_id": subject_id, "occasion": occasion, "kind": kind,
+             "created_at": now} for subject, subject_id, occasion, kind in keys]
+    if rows:
+        claimed.update(tuple(row) for row in db.session.connection().execute(claim, rows))
     return claimed
 
 
