@@ -17,10 +17,12 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, insert, or_, select, update
+from sqlalchemy import Connection, case, insert, or_, select, update
 
 from casework import clock
 from casework.accounts.models import Company
@@ -109,10 +111,13 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, config["CASEWORK_DELIVERY_BACKOFF_MAX_SECONDS"]))
 
 
-def _record(outgoing: Outgoing, token: str, status: str | None, error: str | None) -> bool:
+def _record(outgoing: Outgoing, token: str, status: str | None, error: str | None,
+            recorder: Connection | None = None) -> bool:
     """Writes the attempt, and the row's new state if this worker still holds the claim (if
     another worker took the row over, this outcome is an attempt of its own all the same).
-    The attempt and the row are one statement on PostgreSQL, two on SQLite; one commit."""
+    On PostgreSQL both are one statement, sent on ``recorder`` (autocommit: the statement
+    is its own transaction, without a BEGIN and a COMMIT to wait for); on SQLite two
+    statements and a commit."""
     now = clock.now()
     attempts = outgoing.attempts + 1
     values = {"attempts": Notification.attempts + 1, "claimed_until": None, "claim_token": None,
@@ -131,18 +136,29 @@ def _record(outgoing: Outgoing, token: str, status: str | None, error: str | Non
            .where(Notification.id == outgoing.id, Notification.claim_token == token)
            .values(**values).returning(Notification.id)
            .execution_options(synchronize_session=False))
-    if db.engine.dialect.name == "postgresql":
+    if recorder is not None:
         # The attempt is written by a data-modifying WITH, which runs whether or not the
         # update finds the row still ours.
         row = row.add_cte(attempt.returning(DeliveryAttempt.id).cte("attempt"))
+        ours = recorder.execute(row).first() is not None
     else:
         db.session.execute(attempt)
-    ours = db.session.execute(row).first() is not None
-    db.session.commit()
+        ours = db.session.execute(row).first() is not None
+        db.session.commit()
     return ours and error is None
 
 
-def deliver_one(outgoing: Outgoing, claimed: Claim) -> bool:
+@contextmanager
+def _recorder() -> Iterator[Connection | None]:
+    """On PostgreSQL, a connection in autocommit for the results of a batch."""
+    if db.engine.dialect.name != "postgresql":
+        yield None
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
+
+
+def deliver_one(outgoing: Outgoing, claimed: Claim, recorder: Connection | None = None) -> bool:
     """Sends one claimed row; True if it was sent and recorded. The send itself runs outside
     any transaction, so a slow server holds no database lock."""
     status = error = None
@@ -153,7 +169,7 @@ def deliver_one(outgoing: Outgoing, claimed: Claim) -> bool:
     except Exception as exc:  # noqa: BLE001 - one bad row must not stall the outbox
         log.exception("notification %s could not be sent", outgoing.id)
         error = f"{type(exc).__name__}: {exc}"
-    return _record(outgoing, claimed.token, status, error)
+    return _record(outgoing, claimed.token, status, error, recorder)
 
 
 def _send_margin() -> timedelta:
@@ -171,11 +187,12 @@ def deliver_claimed(claimed: Claim) -> tuple[int, bool]:
     given back at once for the next claim."""
     sent = 0
     margin = _send_margin()
-    for index, outgoing in enumerate(claimed.rows):
-        if clock.now() + margin >= claimed.until:
-            _give_back(claimed, claimed.rows[index:])
-            return sent, False
-        sent += deliver_one(outgoing, claimed)
+    with _recorder() as recorder:
+        for index, outgoing in enumerate(claimed.rows):
+            if clock.now() + margin >= claimed.until:
+                _give_back(claimed, claimed.rows[index:])
+                return sent, False
+            sent += deliver_one(outgoing, claimed, recorder)
     return sent, True
 
 

@@ -98,8 +98,9 @@ def notify_company(company: Company, kind: NotificationKind, context: dict[str, 
 
 
 class Outbox:
-    """Notifications for many subjects at once (the deadline sweep's), written in one
-    multi-row insert per thousand rows instead of one statement per row. Each subject's text
+    """Notifications for many subjects at once (the deadline sweep's), written together
+    (one INSERT … SELECT over arrays on PostgreSQL, one executemany on SQLite) instead of
+    one statement per row. Each subject's text
     is rendered once per language, whatever the number of its recipients; a company's users
     are read once per company. The rows are the ones ``notify_users`` and ``notify_company``
     write."""
