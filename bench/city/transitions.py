@@ -82,6 +82,28 @@ def _upgrade(url: str) -> None:
         db.engine.dispose()
 
 
+def _set_missing_heads(url: str) -> None:
+    """A city written behind the application's back (histories inserted with SQL) may hold
+    cases whose history head was never set: set it from each case's last event, as migration
+    0015 does, or every transition would be refused on the history's unique key."""
+    from casework.extensions import db
+
+    app = app_for(url)
+    with app.app_context():
+        missing = db.session.scalar(text("""
+            SELECT EXISTS (SELECT 1 FROM cases c WHERE c.history_seq = 0
+                           AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id))"""))
+        if missing:
+            print("setting the history heads the city was generated without", file=sys.stderr)
+            db.session.execute(text("""
+                UPDATE cases SET history_seq = head.seq, history_hash = head.hash
+                FROM (SELECT DISTINCT ON (case_id) case_id, seq, hash FROM case_events
+                      ORDER BY case_id, seq DESC) AS head
+                WHERE head.case_id = cases.id AND cases.history_seq <> head.seq"""))
+            db.session.commit()
+        db.engine.dispose()
+
+
 def _cast(url: str) -> dict:
     """The district's supervisor (attached to no zone: sees every case) and its token, with
     cases in ownership_verified or disputed that have an officer, spread over the city (so
@@ -230,6 +252,7 @@ def measure(url: str, seconds: float = 20.0, warmup: float = 3.0,
     copy = copy_database(url, f"{name}_transitions")
     try:
         _upgrade(copy)
+        _set_missing_heads(copy)
         cast = _cast(copy)
         statements = _count_statements(copy, cast["token"], cast["cases"][0])
         rate, latencies, errors = _http(copy, cast, seconds, warmup, workers)
