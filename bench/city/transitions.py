@@ -6,10 +6,12 @@ at the end). On the copy it:
 
 - counts the SQL statements of one transition with its history and notifications, in-process
   (a supervisor disputes a case: the officer and the zone's other supervisors are told);
-- starts gunicorn (``--workers``, gthread so that connections are kept alive) on a free
-  loopback port and drives transitions from 4 client processes, each with one kept-alive
-  connection and cases of its own spread over the city: the district's supervisor disputes
-  a case and resolves the dispute, again and again (each transition writes its event and notifications);
+- starts gunicorn (``--workers``, gthread so that connections are kept alive, the app loaded
+  before the workers fork) on a free loopback port and drives transitions from 4 client
+  processes, each with one kept-alive connection and cases of its own spread over the city:
+  the district's supervisor disputes a case and resolves the dispute, again and again (each
+  transition writes its event and notifications). The first 10 seconds warm every worker
+  (its connections, SQLAlchemy's compiled statements, the templates) and are not counted;
 - runs pgbench on the same database with the raw three statements of a transition
   (``SELECT ... FOR UPDATE``, ``UPDATE``, ``INSERT`` of the event) and the same 4 clients.
 
@@ -185,7 +187,7 @@ def _gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url,
                CASEWORK_UPLOAD_DIR=tempfile.mkdtemp(prefix="bench-transitions-"))
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers),
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--preload", "--workers", str(workers),
          "--worker-class", "gthread", "--threads", "1", "--keep-alive", "30",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "casework:create_app()"],
         cwd=ROOT, env=env, start_new_session=True)
@@ -246,7 +248,7 @@ def _pgbench(url: str, cast: dict, seconds: float) -> float:
     raise SystemExit(f"pgbench said no tps:\n{result.stdout}\n{result.stderr}")
 
 
-def measure(url: str, seconds: float = 20.0, warmup: float = 3.0,
+def measure(url: str, seconds: float = 20.0, warmup: float = 10.0,
             workers: int = 4) -> list[Row]:
     name = make_url(url).database
     copy = copy_database(url, f"{name}_transitions")
