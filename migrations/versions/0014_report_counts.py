@@ -106,33 +106,50 @@ def _changes(sources: list[tuple[str, int]], columns: str, where: str = "") -> s
         f"SELECT {columns}, {sign} AS delta FROM {table}{where}" for table, sign in sources)
 
 
+COUNTED = ("zone_id", "compound_id", "officer_id", "state", "kind", "difficulty",
+           "state_entered_at")
+
+
 def _postgresql_upserts(sources: list[tuple[str, int]]) -> str:
     count_columns = "zone_id, compound_id, coalesce(officer_id, 0) AS officer_id, state, kind, " \
                     "difficulty"
     closure_columns = (f"zone_id, state, {_hour('state_entered_at')} AS hour, "
                        "coalesce(officer_id, 0) AS officer_id")
+    finished = " OR ".join(f"EXISTS (SELECT FROM {table} WHERE {DONE_SQL})"
+                           for table, _sign in sources)
     return f"""
             INSERT INTO case_counts AS counted ({COUNT_KEY}, n)
             SELECT {COUNT_KEY}, sum(delta) FROM (
                 {_changes(sources, count_columns)}) AS changes
             GROUP BY {COUNT_KEY} HAVING sum(delta) <> 0 ORDER BY {COUNT_KEY}
             ON CONFLICT ({COUNT_KEY}) DO UPDATE SET n = counted.n + excluded.n;
-            INSERT INTO case_closures AS counted ({CLOSURE_KEY}, n)
-            SELECT {CLOSURE_KEY}, sum(delta) FROM (
-                {_changes(sources, closure_columns, f" WHERE {DONE_SQL}")}) AS changes
-            GROUP BY {CLOSURE_KEY} HAVING sum(delta) <> 0 ORDER BY {CLOSURE_KEY}
-            ON CONFLICT ({CLOSURE_KEY}) DO UPDATE SET n = counted.n + excluded.n;"""
+            IF {finished} THEN
+                INSERT INTO case_closures AS counted ({CLOSURE_KEY}, n)
+                SELECT {CLOSURE_KEY}, sum(delta) FROM (
+                    {_changes(sources, closure_columns, f" WHERE {DONE_SQL}")}) AS changes
+                GROUP BY {CLOSURE_KEY} HAVING sum(delta) <> 0 ORDER BY {CLOSURE_KEY}
+                ON CONFLICT ({CLOSURE_KEY}) DO UPDATE SET n = counted.n + excluded.n;
+            END IF;"""
 
 
 def _postgresql_triggers():
-    for action, sources, referencing in (
-            ("insert", [("new_cases", 1)], "NEW TABLE AS new_cases"),
+    # An UPDATE that changes none of the counted columns (an edit of the address, a new
+    # deadline) costs one join of its old and new rows.
+    unchanged = f"""
+            IF NOT EXISTS (
+                SELECT FROM old_cases o JOIN new_cases n ON n.id = o.id
+                WHERE ({', '.join(f'o.{c}' for c in COUNTED)})
+                      IS DISTINCT FROM ({', '.join(f'n.{c}' for c in COUNTED)})) THEN
+                RETURN NULL;
+            END IF;"""
+    for action, sources, referencing, guard in (
+            ("insert", [("new_cases", 1)], "NEW TABLE AS new_cases", ""),
             ("update", [("new_cases", 1), ("old_cases", -1)],
-             "OLD TABLE AS old_cases NEW TABLE AS new_cases"),
-            ("delete", [("old_cases", -1)], "OLD TABLE AS old_cases")):
+             "OLD TABLE AS old_cases NEW TABLE AS new_cases", unchanged),
+            ("delete", [("old_cases", -1)], "OLD TABLE AS old_cases", "")):
         op.execute(f"""
             CREATE FUNCTION case_counts_{action}() RETURNS trigger AS $$
-            BEGIN{_postgresql_upserts(sources)}
+            BEGIN{guard}{_postgresql_upserts(sources)}
             RETURN NULL;
             END;
             $$ LANGUAGE plpgsql""")
@@ -158,15 +175,13 @@ def _sqlite_upserts(row: str, sign: int) -> str:
 
 
 def _sqlite_triggers():
-    counted = ("zone_id", "compound_id", "officer_id", "state", "kind", "difficulty",
-               "state_entered_at")
-    changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in counted)
+    changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in COUNTED)
     op.execute(f"""
         CREATE TRIGGER case_counts_insert AFTER INSERT ON cases
         BEGIN{_sqlite_upserts('new', 1)}
         END""")
     op.execute(f"""
-        CREATE TRIGGER case_counts_update AFTER UPDATE OF {', '.join(counted)} ON cases
+        CREATE TRIGGER case_counts_update AFTER UPDATE OF {', '.join(COUNTED)} ON cases
         WHEN {changed}
         BEGIN{_sqlite_upserts('old', -1)}{_sqlite_upserts('new', 1)}
         END""")
