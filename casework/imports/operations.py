@@ -7,7 +7,7 @@ imported again, so importing the same file twice creates nothing the second time
 compounds are created in their zone; an unknown zone, or one the user does not work in, is an
 error. Cases are created by ``create_cases``, the operation behind ``POST /cases``, a batch
 at a time, so references, the first event of each history and its hash are exactly those of a
-case recorded by hand.
+case recorded by hand; a batch's new compounds are created together just before it.
 
 The file is read twice (check, then write) rather than kept in memory as checked rows: a
 100,000-row survey costs one row at a time.
@@ -31,7 +31,7 @@ from casework.common.errors import Forbidden, ValidationFailed
 from casework.extensions import db
 from casework.imports.reading import FIELDS, SurveyFile, problem
 from casework.places.models import Compound, Zone
-from casework.places.operations import create_compound
+from casework.places.operations import create_compounds
 
 KINDS = {"违建": CaseKind.ILLEGAL_STRUCTURE, "配建棚厦": CaseKind.SHED,
          "illegal_structure": CaseKind.ILLEGAL_STRUCTURE, "shed": CaseKind.SHED}
@@ -237,7 +237,17 @@ def import_survey(user: User, survey: SurveyFile, *, skip_invalid: bool = False,
     compounds = {(c.zone_id, c.name): c for c in db.session.scalars(select(Compound))}
     writer = _Checker(user, headings)
     new_compounds: set[tuple[int, str]] = set()
-    batch: list[dict[str, Any]] = []
+    unwritten: list[tuple[int, str]] = []
+    batch: list[tuple[tuple[int, str], dict[str, Any]]] = []
+
+    def write() -> None:
+        # The batch's new compounds first, all in one flush, then its cases.
+        if unwritten:
+            compounds.update(create_compounds(unwritten))
+            unwritten.clear()
+        create_cases(user, [dict(fields, compound_id=compounds[key].id) for key, fields in batch])
+        batch.clear()
+
     with progress("importing" if not dry_run else "dry run", outcome.valid) as bar:
         for line, raw in survey.rows():
             if line in bad_lines:
@@ -253,17 +263,15 @@ def import_survey(user: User, survey: SurveyFile, *, skip_invalid: bool = False,
             key = (row.zone_id, row.compound_name)
             if key not in compounds and key not in new_compounds:
                 new_compounds.add(key)
+                unwritten.append(key)
                 outcome.compounds_created.append({"zone": writer.zone_codes[row.zone_id],
                                                   "name": row.compound_name})
-                if not dry_run:
-                    compounds[key] = create_compound(row.zone_id, row.compound_name)
             outcome.created += 1
             if dry_run:
                 continue
-            batch.append({**row.fields, "compound_id": compounds[key].id,
-                          "survey_ref": row.survey_ref})
+            batch.append((key, {**row.fields, "survey_ref": row.survey_ref}))
             if len(batch) >= BATCH_ROWS:
-                create_cases(user, batch)
-                batch.clear()
-        create_cases(user, batch)
+                write()
+        if batch:
+            write()
     return outcome

@@ -49,6 +49,17 @@ def create_compound(zone_id: int, name: str, address: str = "", *, user: Any = N
     return compound
 
 
+def create_compounds(keys: list[tuple[int, str]]) -> dict[tuple[int, str], Compound]:
+    """Many new compounds at once (a survey's unknown compounds), one flush for all, by
+    (zone id, name). The caller has checked that each zone exists and that no name is taken
+    in its zone; the unique key on (zone, name) backs that up."""
+    compounds = {(zone_id, name): Compound(zone_id=zone_id, name=name, address="")
+                 for zone_id, name in keys}
+    db.session.add_all(compounds.values())
+    db.session.flush()
+    return compounds
+
+
 def rename_zone(actor: User, zone_id: int, name: str) -> Zone:
     """An admin renames a zone; its code, which other records and imports name, stays."""
     require_administrator(actor)
