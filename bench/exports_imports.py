@@ -10,8 +10,8 @@ child process so that its peak RSS is its own:
    data included) written to a file;
 3. the same export to XLSX;
 4. the import of a generated survey of SURVEY_ROWS rows (default 100,000) into the same
-   database, through ``import_survey`` (every row checked, then created by ``create_case``),
-   committed once.
+   database, through ``import_survey`` (every row checked, then created by ``create_cases`` a
+   batch at a time), committed once.
 
 Each child reports its wall and CPU time, the rows it handled, its resident memory before and
 after the task and the peak RSS of the whole process (``ru_maxrss``: the interpreter and the
@@ -19,7 +19,8 @@ Flask application included). On a machine shared with other work, CPU time is th
 figure.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/casework \\
-        .venv/bin/python bench/exports_imports.py [--cases 1000000] [--survey-rows 100000]
+        .venv/bin/python bench/exports_imports.py [--cases 1000000] [--survey-rows 100000] \\
+        [--skip copy,csv,xlsx]    # the import alone
 """
 from __future__ import annotations
 
