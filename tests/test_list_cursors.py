@@ -212,9 +212,14 @@ def test_other_lists_refuse_a_case_cursor(city):
         assert_error(city.api.as_(city.chief).get(f"{path}?after={cases_cursor}"), 422)
 
 
-def test_page_and_after_together_are_refused(city):
-    cursor = city.api.as_(city.chief).get("/api/v1/cases?per_page=1").get_json()["next"]
-    assert_error(city.api.as_(city.chief).get(f"/api/v1/cases?page=1&after={cursor}"), 422)
+def test_with_after_the_page_number_is_not_used(city):
+    """A client following next may keep the page of its first request in the address."""
+    chief = city.api.as_(city.chief)
+    cursor = chief.get("/api/v1/cases?per_page=1").get_json()["next"]
+    by_cursor = chief.get(f"/api/v1/cases?per_page=1&after={cursor}").get_json()
+    for page in (1, 7):
+        body = chief.get(f"/api/v1/cases?per_page=1&page={page}&after={cursor}").get_json()
+        assert body["items"] == by_cursor["items"] and body["page"] is None
 
 
 def test_counts_beyond_the_limit_are_estimates(city, app):

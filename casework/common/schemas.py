@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic_core import PydanticCustomError
 
 # Every integer column is a PostgreSQL INTEGER: a larger id or count can only be a mistake, and
@@ -101,17 +100,12 @@ class PageArgs(Strict):
 
 class ListArgs(PageArgs):
     """A list that grows with the city: a page by number (``page``) or after the cursor of
-    the page before (``after``, from its ``next``), not both."""
+    the page before (``after``, from its ``next``). A client following ``next`` may keep the
+    ``page`` of its first request in the address: with ``after``, ``page`` is not used."""
 
     after: str | None = Field(None, min_length=1, max_length=500, pattern="^[A-Za-z0-9_-]+$",
                               description="The next of the page before: the page that "
-                                          "follows it, however deep (page is then left out)")
-
-    @model_validator(mode="after")
-    def _page_or_cursor(self):
-        if self.after is not None and "page" in self.model_fields_set:
-            raise PydanticCustomError("page_or_after", "Give page or after, not both")
-        return self
+                                          "follows it, however deep (page is then not used)")
 
 
 class Shape(BaseModel):

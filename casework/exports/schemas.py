@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from casework.cases.schemas import CaseQuery
-from casework.common.schemas import Format, Lang, PageArgs, Strict
+from casework.cases.schemas import CaseQuery, EventQuery
+from casework.common.schemas import Format, Lang, PageArgs
 from casework.workorders.schemas import WorkOrderQuery
 
 
@@ -25,7 +25,10 @@ class WorkOrderExportQuery(WorkOrderQuery):
     lang: Lang = "zh"
 
 
-class EventExportQuery(Strict):
+class EventExportQuery(EventQuery):
+    """The history's ``format``/``lang``; its paging is accepted and not used: an export is
+    always the whole history."""
+
     format: Format
     lang: Lang = "zh"
 
