@@ -352,7 +352,7 @@ class Generator:
                                  ELSE created + {_unit(7)} * (now() - created) END AS entered
                   FROM (SELECT *, {_state_case()} AS state
                         FROM (SELECT g, {_unit(1)} AS r, {_unit(2)} AS k, g % 33 = 0 AS unknown,
-                                     1 + (g * 7919) % {c} AS compound, 2 + {_unit(8)} * 60 AS area,
+                                     1 + (g::bigint * 7919) % {c} AS compound, 2 + {_unit(8)} * 60 AS area,
                                      now() - interval '70 days'
                                          + (g::float / {n}) * interval '69 days' AS created
                               FROM generate_series(1, {n}) g) numbered) stated) s
@@ -464,7 +464,7 @@ class Generator:
                    c.address || '：' || c.description, '{{}}', x.at, 0, x.at,
                    CASE WHEN x.at < now() - interval '3 days' OR {_unit(23, 'x.g')} < 0.5
                         THEN x.at + {_unit(24, 'x.g')} * interval '30 hours' END
-            FROM (SELECT g, {kinds}[1 + g % 10] AS kind, 1 + (g * 104729) % {n} AS case_id,
+            FROM (SELECT g, {kinds}[1 + g % 10] AS kind, 1 + (g::bigint * 104729) % {n} AS case_id,
                          now() - {_unit(21)} * interval '70 days' AS at
                   FROM generate_series(1, {n}) g) x
             JOIN cases c ON c.id = x.case_id""")
