@@ -9,9 +9,11 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from casework import clock
 from casework.accounts.models import User
+from casework.extensions import db
 from casework.places.models import Compound, Zone
 from tests.support import Api
 from tests.web import form_token, page_text, sign_in
@@ -237,6 +239,43 @@ def test_enforcement_is_approved_for_a_negotiated_case_past_its_deadline(desk, a
     history = desk.api.as_(desk.supervisor).get(f"/api/v1/cases/{case['id']}/events").get_json()
     assert history["items"][-1]["trigger"] == "approve_enforcement"
     assert f'/inspection/{case["id"]}/approve_enforcement' not in client.get("/inspection").text
+
+
+def desk_statements(desk: Desk, client: FlaskClient) -> tuple[int, str]:
+    """How many SQL statements the inspection page takes, and the page."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = client.get("/inspection").text
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements), page
+
+
+def test_the_desk_reads_every_late_cards_approval_at_once(desk, api):
+    """The approval badge is right per card, and the page's statements do not grow with the
+    number of late cards (one query for all their approvals, as for their photos)."""
+    client = desk.page_client(desk.supervisor)
+    as_officer, as_supervisor = api.as_(desk.officer), api.as_(desk.supervisor)
+    first = as_officer.case_in(desk.compounds[0], "negotiated")
+    desk.make.set_due_at(first["id"], -1)
+    few, _ = desk_statements(desk, client)
+    late = [as_officer.case_in(desk.compounds[0], "negotiated") for _ in range(3)]
+    for case in late:
+        desk.make.set_due_at(case["id"], -1)
+    response = as_supervisor.fire(late[0]["id"], "approve_enforcement", note="同意强拆")
+    assert response.status_code == 200, response.get_json()
+    many, page = desk_statements(desk, client)
+    assert many == few
+    for case in [first, *late]:
+        approve = f'/inspection/{case["id"]}/approve_enforcement'
+        assert (approve in page) == (case is not late[0]), case["ref"]
+    assert page.count("badge text-bg-success") == 1
 
 
 def test_an_officer_sees_no_inspection_buttons_and_a_post_is_refused(desk):

@@ -19,7 +19,8 @@ from casework.accounts.models import User
 from casework.cases import lifecycle as case_lifecycle
 from casework.cases import operations
 from casework.cases.models import AttachmentKind, Case, CaseState
-from casework.cases.queries import allowed_triggers, filtered_cases, get_visible_case
+from casework.cases.queries import (allowed_triggers, enforcement_approved, filtered_cases,
+                                    get_visible_case)
 from casework.cases.schemas import CaseQuery
 from casework.common.errors import ApiError
 from casework.common.lifecycle import Deadline, Lifecycle
@@ -66,13 +67,12 @@ def _photos_of(cases: list[Case]) -> dict[int, list[Attachment]]:
     return photos
 
 
-def _waiting(case: Case, user: User, photos: list[Attachment]) -> Waiting:
+def _waiting(case: Case, user: User, photos: list[Attachment], approved: bool = False
+             ) -> Waiting:
     allowed = allowed_triggers(case, user)
     forms = {trigger: inspection_form(trigger, case.id, formdata=None,
                                       expected_version=case.version)
              for trigger in INSPECTION_TRIGGERS if trigger in allowed}
-    approved = (case.state is CaseState.NEGOTIATED
-                and operations.guard_input(case, "", None, None).enforcement_approved)
     return Waiting(case, [p for p in photos if p.kind is AttachmentKind.BEFORE_PHOTO],
                    [p for p in photos if p.kind is AttachmentKind.AFTER_PHOTO], forms, approved)
 
@@ -87,8 +87,11 @@ def _desk(user: User, failed: Case | None = None, trigger: str | None = None,
         filtered_cases(user, CaseQuery(state=[CaseState.NEGOTIATED], overdue=True))
         .order_by(None).order_by(Case.due_at, Case.id).limit(SHOWN)))
     photos = _photos_of(demolished + late)
+    # The approvals of all the late cards in one query, as their photos (not one per card).
+    approved = enforcement_approved([case.id for case in late])
     lists = {"inspect": [_waiting(case, user, photos[case.id]) for case in demolished],
-             "enforce": [_waiting(case, user, photos[case.id]) for case in late]}
+             "enforce": [_waiting(case, user, photos[case.id], case.id in approved)
+                         for case in late]}
     for waiting in lists["inspect"] + lists["enforce"]:
         if failed is not None and waiting.case.id == failed.id and trigger in waiting.forms:
             waiting.forms[trigger] = form
