@@ -32,6 +32,7 @@ from casework.evidence.queries import case_attachments, get_attachment
 from casework.extensions import db
 from casework.places.queries import visible_compounds, visible_zones
 from casework.web.labels import trigger_label
+from casework.web.uploads import refused_beside_field
 from casework.web.pages import (done, form_failed, not_found, page_number, page_user,
                                 show_problems, signed_in)
 
@@ -76,21 +77,10 @@ def _version(raw: str | None) -> int:
 def _attach(case: Case, user: User, upload: FileStorage | None, kind: str | None) -> None:
     """Stores one uploaded file on the case; a file refused is refused beside the upload
     field. A photo scaled down on the phone (``offline.js``) brings the time it was taken."""
-    try:
+    with refused_beside_field(_PROBLEMS, "The file was refused."):
         evidence.add_to_case(case, user, evidence.Upload(
             file=upload if upload and upload.filename else None, kind=kind,
             taken_at=request.form.get("taken_at")))
-    except ApiError as err:
-        if err.status in (403, 404, 409):
-            raise
-        details = [d for d in err.details if isinstance(d, dict)] \
-            if isinstance(err.details, list) else []
-        rule = ("unsupported_media_type" if err.status == 415
-                else details[0].get("rule", "") if details else "")
-        field = "kind" if details and details[0].get("field") == "kind" else "attachment"
-        message = _PROBLEMS.get(rule) or (details[0].get("message") if details else err.message)
-        raise ValidationFailed("The file was refused.",
-                               [problem(field, rule, str(message))]) from err
 
 
 # Today's cases ------------------------------------------------------------------------------

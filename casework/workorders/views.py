@@ -18,7 +18,7 @@ from casework.accounts.queries import companies
 from casework.cases.models import Case
 from casework.cases.queries import get_visible_case
 from casework.common.idempotency import idempotent
-from casework.common.errors import ApiError, ValidationFailed, problem
+from casework.common.errors import ApiError, ValidationFailed
 from casework.common.paging import paginate
 from casework.common.requests import validation_details
 from casework.evidence import operations as evidence
@@ -29,6 +29,7 @@ from casework.extensions import db
 from casework.web.labels import trigger_label
 from casework.web.pages import (done, form_failed, not_found, page_number, page_user,
                                 show_problems, signed_in)
+from casework.web.uploads import refused_beside_field
 from casework.workorders import operations, policies
 from casework.workorders.forms import CompleteForm, FilterForm, IssueForm, TransitionForm
 from casework.workorders.models import WorkOrder, WorkOrderKind, WorkOrderState
@@ -194,21 +195,10 @@ def _add_photos(order: WorkOrder, user: User, form: CompleteForm) -> None:
     photos = [photo for photo in form.attachment.data or [] if photo and photo.filename]
     taken = request.form.getlist("taken_at")
     for n, photo in enumerate(photos):
-        try:
+        with refused_beside_field(_PROBLEMS, "The photo was refused."):
             evidence.add_to_workorder(order, user, evidence.Upload(
                 file=photo, kind=AttachmentKind.AFTER_PHOTO.value,
                 taken_at=taken[n] if n < len(taken) else None))
-        except ApiError as err:
-            if err.status in (403, 404, 409):
-                raise
-            details = [d for d in err.details if isinstance(d, dict)] \
-                if isinstance(err.details, list) else []
-            rule = ("unsupported_media_type" if err.status == 415
-                    else details[0].get("rule", "") if details else "")
-            message = _PROBLEMS.get(rule) or (details[0].get("message") if details
-                                              else err.message)
-            raise ValidationFailed("The photo was refused.",
-                                   [problem("attachment", rule, str(message))]) from err
 
 
 # Photos -------------------------------------------------------------------------------------
