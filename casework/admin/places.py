@@ -2,6 +2,9 @@
 code stays: records and imports name it), renaming a compound or correcting its address."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 from flask import render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -41,6 +44,45 @@ def _get(model: type, record_id: int):
     return found
 
 
+@dataclass(frozen=True)
+class _Page:
+    """A zone's or a compound's own page: the two are shown and saved alike, and differ only in
+    these."""
+
+    model: type
+    template: str
+    name: str  # the record's name in the template
+    form: type
+    listing: str  # where a saved change goes back to
+    duplicate_field: str | None = None
+
+
+ZONE_PAGE = _Page(Zone, "admin/zone.html", "zone", ZoneEditForm, "admin_pages.zones")
+COMPOUND_PAGE = _Page(Compound, "admin/compound.html", "compound", CompoundEditForm,
+                      "admin_pages.compounds", duplicate_field="name")
+
+
+def _show(page: _Page, record_id: int):
+    found = _get(page.model, record_id)
+    return render_template(page.template, form=page.form(formdata=None, obj=found),
+                           **{page.name: found})
+
+
+def _save(page: _Page, record_id: int, change: Callable[[Any, Any], None],
+          back: Callable[[Any], dict]):
+    """One change through its operation; a refusal shows the page again as it is stored, with
+    the problem beside its field (nothing of the change kept)."""
+    found = _get(page.model, record_id)
+    form = page.form()
+    try:
+        change(found, form)
+    except ApiError as err:
+        db.session.rollback()
+        return form_failed(page.template, form, in_words(err, page.duplicate_field),
+                           **{page.name: _get(page.model, record_id)})
+    return done(page.listing, _("Saved."), **back(found))
+
+
 # Zones ---------------------------------------------------------------------------------------
 
 @bp.get("/zones")
@@ -66,24 +108,18 @@ def create_zone():
 @bp.get("/zones/<int:zone_id>")
 @signed_in
 def zone(zone_id: int):
-    found = _get(Zone, zone_id)
-    return render_template("admin/zone.html", zone=found,
-                           form=ZoneEditForm(formdata=None, obj=found))
+    return _show(ZONE_PAGE, zone_id)
 
 
 @bp.post("/zones/<int:zone_id>")
 @signed_in
 @idempotent
 def update_zone(zone_id: int):
-    found = _get(Zone, zone_id)
-    form = ZoneEditForm()
-    try:
+    def rename(found: Zone, form: ZoneEditForm) -> None:
         body = checked(ZonePatch, {"name": form.name.data or ""})
         operations.rename_zone(page_user(), found.id, body.name)
-    except ApiError as err:
-        db.session.rollback()
-        return form_failed("admin/zone.html", form, in_words(err), zone=_get(Zone, zone_id))
-    return done("admin_pages.zones", _("Saved."))
+
+    return _save(ZONE_PAGE, zone_id, rename, lambda found: {})
 
 
 # Compounds -----------------------------------------------------------------------------------
@@ -129,23 +165,16 @@ def create_compound():
 @bp.get("/compounds/<int:compound_id>")
 @signed_in
 def compound(compound_id: int):
-    found = _get(Compound, compound_id)
-    return render_template("admin/compound.html", compound=found,
-                           form=CompoundEditForm(formdata=None, obj=found))
+    return _show(COMPOUND_PAGE, compound_id)
 
 
 @bp.post("/compounds/<int:compound_id>")
 @signed_in
 @idempotent
 def update_compound(compound_id: int):
-    found = _get(Compound, compound_id)
-    form = CompoundEditForm()
-    try:
+    def edit(found: Compound, form: CompoundEditForm) -> None:
         changes = checked(CompoundPatch, {"name": form.name.data or "",
                                           "address": form.address.data or ""})
         operations.edit_compound(page_user(), found.id, changes.model_dump(exclude_unset=True))
-    except ApiError as err:
-        db.session.rollback()
-        return form_failed("admin/compound.html", form, in_words(err, "name"),
-                           compound=_get(Compound, compound_id))
-    return done("admin_pages.compounds", _("Saved."), zone=found.zone_id)
+
+    return _save(COMPOUND_PAGE, compound_id, edit, lambda found: {"zone": found.zone_id})

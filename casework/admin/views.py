@@ -100,13 +100,23 @@ def create_user():
 
 # One user ------------------------------------------------------------------------------------
 
+def _stored_form(account: User, zones: list, companies: list) -> UserEditForm:
+    """The user's form filled from the account as it is stored."""
+    return UserEditForm(zones, companies, formdata=None, obj=account, role=account.role.value,
+                        zone_ids=sorted(account.zone_ids), company_id=account.company_id)
+
+
+def _acting_on(user_id: int) -> tuple[User, User]:
+    """The signed-in administrator and the account they change (else the 404 page)."""
+    actor = page_user()
+    return actor, queries.get_user(actor, user_id)
+
+
 def _user_page(user: User, form: UserEditForm | None = None,
                password_form: PasswordForm | None = None, status: int = 200):
     zones, companies = _choices(page_user())
     if form is None:
-        form = UserEditForm(zones, companies, formdata=None, obj=user,
-                            role=user.role.value, zone_ids=sorted(user.zone_ids),
-                            company_id=user.company_id)
+        form = _stored_form(user, zones, companies)
     return render_template(
         "admin/user.html", account=user, form=form,
         password_form=password_form or PasswordForm(formdata=None),
@@ -124,8 +134,7 @@ def user(user_id: int):
 @signed_in
 @idempotent
 def update_user(user_id: int):
-    actor = page_user()
-    account = queries.get_user(actor, user_id)
+    actor, account = _acting_on(user_id)
     zones, companies = _choices(actor)
     form = UserEditForm(zones, companies)
     try:
@@ -142,8 +151,7 @@ def update_user(user_id: int):
 @signed_in
 @idempotent
 def set_active(user_id: int):
-    actor = page_user()
-    account = queries.get_user(actor, user_id)
+    actor, account = _acting_on(user_id)
     form = ActiveForm()
     try:
         if form.active.data not in ("true", "false"):
@@ -162,8 +170,7 @@ def set_active(user_id: int):
 @idempotent
 def reset_password(user_id: int):
     """A new password, typed or generated; a generated one is shown once, on the next page."""
-    actor = page_user()
-    account = queries.get_user(actor, user_id)
+    actor, account = _acting_on(user_id)
     form = PasswordForm()
     try:
         if not form.validate_on_submit():
@@ -188,10 +195,7 @@ def _refused(account: User, err: ApiError, *, form: UserEditForm | None = None,
     target = password_form if password_form is not None else form
     zones, companies = _choices(page_user())
     if target is None:  # the active button: its problem goes above the page's forms
-        target = UserEditForm(zones, companies, formdata=None, obj=account,
-                              role=account.role.value, zone_ids=sorted(account.zone_ids),
-                              company_id=account.company_id)
-        form = target
+        target = form = _stored_form(account, zones, companies)
     show_problems(target, err)
     return _user_page(account, form=form, password_form=password_form, status=422)
 

@@ -249,33 +249,38 @@ def _columns_for(user: User | None, table: tuple[tuple[Column, Any], ...]
 def export_cases(user: User | None, filters: CaseQuery, fmt: str, lang: str = "zh") -> Export:
     """The case list with the list's filters, every page of it. ``user`` None (the command
     line without ``--as``) sees the whole district without personal data."""
-    viewer = user or _district_viewer()
-    columns, expressions, personal = _columns_for(user, CASE_COLUMNS)
-    base = filtered_cases(viewer, filters)
-    rows = _count(base)
-    query = (base.with_only_columns(*expressions, maintain_column_froms=False)
-             .select_from(Case).join(Zone, Zone.id == Case.zone_id)
-             .join(Compound, Compound.id == Case.compound_id)
-             .outerjoin(OFFICER, OFFICER.id == Case.officer_id))
-    log_export(user, ExportKind.CASES, fmt, _filters(filters), rows, personal)
-    chunks, filename, mimetype = _file(ExportKind.CASES, fmt, lang, columns, _stream(query))
-    return Export(chunks, filename, mimetype, rows)
+    return _export_list(
+        user, ExportKind.CASES, CASE_COLUMNS, filtered_cases(user or _district_viewer(), filters),
+        lambda query: (query.select_from(Case).join(Zone, Zone.id == Case.zone_id)
+                       .join(Compound, Compound.id == Case.compound_id)
+                       .outerjoin(OFFICER, OFFICER.id == Case.officer_id)),
+        _filters(filters), fmt, lang)
 
 
 def export_workorders(user: User | None, filters: WorkOrderQuery, fmt: str,
                       lang: str = "zh") -> Export:
     """The work-order list with its filters. Work orders never carry owners' personal data
-    (a company sees them), so neither does their export."""
-    viewer = user or _district_viewer()
-    columns, expressions, _ = _columns_for(user, WORKORDER_COLUMNS)
-    base = filtered_workorders(viewer, filters)
+    (a company sees them): none of their columns is personal, so neither is their export."""
+    return _export_list(
+        user, ExportKind.WORKORDERS, WORKORDER_COLUMNS,
+        filtered_workorders(user or _district_viewer(), filters),
+        lambda query: (query.select_from(WorkOrder).join(Case, Case.id == WorkOrder.case_id)
+                       .join(Compound, Compound.id == Case.compound_id)
+                       .join(Company, Company.id == WorkOrder.company_id)),
+        _filters(filters), fmt, lang)
+
+
+def _export_list(user: User | None, kind: ExportKind, table: tuple[tuple[Column, Any], ...],
+                 base: Select, joined: Callable[[Select], Select], filters: dict, fmt: str,
+                 lang: str) -> Export:
+    """A list's export: the list's own query (so its filters and its zones), counted, read
+    as only the columns this user may see (``joined`` adds the tables they come from),
+    logged with whether personal data left, and streamed as the file."""
+    columns, expressions, personal = _columns_for(user, table)
     rows = _count(base)
-    query = (base.with_only_columns(*expressions, maintain_column_froms=False)
-             .select_from(WorkOrder).join(Case, Case.id == WorkOrder.case_id)
-             .join(Compound, Compound.id == Case.compound_id)
-             .join(Company, Company.id == WorkOrder.company_id))
-    log_export(user, ExportKind.WORKORDERS, fmt, _filters(filters), rows, False)
-    chunks, filename, mimetype = _file(ExportKind.WORKORDERS, fmt, lang, columns, _stream(query))
+    query = joined(base.with_only_columns(*expressions, maintain_column_froms=False))
+    log_export(user, kind, fmt, filters, rows, personal)
+    chunks, filename, mimetype = _file(kind, fmt, lang, columns, _stream(query))
     return Export(chunks, filename, mimetype, rows)
 
 
