@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -63,8 +64,15 @@ class Factory:
 
     def set_due_at(self, case_id: int, days_from_now: float) -> None:
         """Moves a case's deadline, as time passing would (bypasses the version counter)."""
+        self.move(case_id, due_at=-days_from_now)
+
+    def move(self, case_id: int, **days_ago: float) -> None:
+        """Moves a case's times back (``created_at=3`` is three days ago), as days passing
+        would (bypasses the version counter)."""
+        now = clock.now()
         db.session.execute(update(Case).where(Case.id == case_id)
-                           .values(due_at=clock.now() + timedelta(days=days_from_now))
+                           .values(**{column: now - timedelta(days=days)
+                                      for column, days in days_ago.items()})
                            .execution_options(synchronize_session=False))
         db.session.commit()
         db.session.expire_all()
@@ -125,27 +133,132 @@ class Api:
         return self.post(f"/api/v1/cases/{case_id}/transitions", json={"trigger": trigger, **fields})
 
 
-    # The steps an officer takes, in order, with the evidence each step's guards ask for.
-    STEPS = (("ownership_verified", "ownership_doc", "verify_ownership", {}),
-             ("negotiated", "agreement", "negotiate", {"deadline": "+10"}),
-             ("demolished", "after_photo", "demolish", {"method": "self"}))
-
     def case_in(self, compound: Compound, state: str, **fields: Any) -> dict:
-        """A new case driven by this (officer's) client through the real API to ``state``:
-        identified, ownership_verified, negotiated or demolished."""
+        """A new case driven by this client through the real API to ``state`` (an officer's
+        client reaches identified, ownership_verified, negotiated, demolished or disputed);
+        every step noted "测试"."""
         fields.setdefault("owner_name", "测试业主")
-        case = self.create_case(compound, **fields)
-        for reached, evidence, trigger, given in self.STEPS:
-            if case["state"] == state:
-                break
-            assert self.attach(case["id"], evidence).status_code == 201
-            given = {name: (local_day(int(value[1:])).isoformat()
-                            if name == "deadline" else value) for name, value in given.items()}
-            response = self.fire(case["id"], trigger, note="测试", **given)
+
+        def attach(case_id: int, kind: str) -> None:
+            assert self.attach(case_id, kind).status_code == 201
+
+        def fire(role: str, case_id: int, trigger: str, given: dict) -> dict:
+            response = self.fire(case_id, trigger, **{"note": "测试", **given})
             assert response.status_code == 200, response.get_json()
-            case = response.get_json()
-        assert case["state"] == state, f"no step leads to {state}"
-        return case
+            return response.get_json()
+
+        return drive(self.create_case(compound, **fields), state, attach, fire)
+
+
+# How a case reaches each state from the one before, along the spec's own path: the state it
+# comes from, the files its guards ask for, the role that fires, the trigger, and what it is
+# given (a deadline as days from today).
+PATH: dict[str, tuple[str, tuple[str, ...], str, str, dict[str, Any]]] = {
+    "ownership_verified": ("identified", ("ownership_doc",), "officer", "verify_ownership", {}),
+    "negotiated": ("ownership_verified", ("agreement",), "officer", "negotiate", {"deadline": 10}),
+    "demolished": ("negotiated", ("after_photo",), "officer", "demolish", {"method": "self"}),
+    "closed": ("demolished", (), "supervisor", "close", {"note": "验收合格"}),
+    "disputed": ("ownership_verified", (), "officer", "dispute", {"note": "户主对产权有异议"}),
+    "dismissed": ("identified", ("other",), "supervisor", "dismiss", {"note": "合法建筑"}),
+}
+
+
+def drive(case: dict, state: str, attach: Callable[[int, str], None],
+          fire: Callable[[str, int, str, dict], dict]) -> dict:
+    """Takes ``case`` from its state to ``state`` along ``PATH``: each step's files attached,
+    then its trigger fired as the role the spec gives it (``fire(role, case_id, trigger,
+    fields)`` returns the case). Returns the case as the last step left it."""
+    steps, reached = [], state
+    while reached != case["state"]:
+        assert reached in PATH, f"no step leads from {case['state']} to {state}"
+        steps.append(reached)
+        reached = PATH[reached][0]
+    for reached in reversed(steps):
+        _, kinds, role, trigger, given = PATH[reached]
+        for kind in kinds:
+            attach(case["id"], kind)
+        fields = {name: (local_day(value).isoformat() if name == "deadline" else value)
+                  for name, value in given.items()}
+        case = fire(role, case["id"], trigger, fields)
+        assert case["state"] == reached, case
+    return case
+
+
+@dataclass
+class Zoned:
+    """One zone of a test district: its compounds, its officer and its supervisor."""
+
+    zone: Zone
+    officer: User
+    supervisor: User
+    compounds: list[Compound]
+
+
+class District:
+    """A district built through the real operations: for each zone code, the zone with its
+    compounds, officer and supervisor; and the district's supervisor (``chief``, no zone: the
+    whole district), an admin and a company user. The first zone's are also ``zone``,
+    ``compound``, ``officer`` and ``supervisor``; the second zone's officer is ``stranger``
+    (an officer who may not see the first zone's cases). Cases are driven to any state through
+    the real API (``case_in``)."""
+
+    def __init__(self, api: Api, make: Factory, codes: tuple[str, ...] = ("ZA", "ZB"),
+                 compounds: int = 1) -> None:
+        self.api, self.make = api, make
+        self.zones: dict[str, Zoned] = {}
+        for code in codes:
+            zone = make.zone(code)
+            self.zones[code] = Zoned(zone, make.user("officer", [zone]),
+                                     make.user("supervisor", [zone]),
+                                     [make.compound(zone) for _ in range(compounds)])
+        self.chief = make.user("supervisor")
+        self.admin = make.user("admin")
+        self.company = make.user("company")
+        first = self.zones[codes[0]]
+        self.zone, self.compound = first.zone, first.compounds[0]
+        self.officer, self.supervisor = first.officer, first.supervisor
+        self.stranger = self.zones[codes[1]].officer if len(codes) > 1 else None
+        self.cases: dict[str, dict] = {}  # the cases a test's fixture made, by name
+
+    def as_(self, user: User) -> Api:
+        return self.api.as_(user)
+
+    def new_case(self, code: str | None = None, compound: int = 0, **fields: Any) -> dict:
+        """A new case in a compound of the zone ``code`` (the first zone's first compound by
+        default), created by the zone's officer."""
+        zoned = self.zones[code] if code else self.zones[next(iter(self.zones))]
+        return self.as_(zoned.officer).create_case(zoned.compounds[compound], **fields)
+
+    def attach(self, case_id: int, kind: str, by: User | None = None) -> None:
+        response = self.as_(by or self.officer).attach(case_id, kind)
+        assert response.status_code == 201, response.get_json()
+
+    def fire(self, user: User, case_id: int, trigger: str, **fields: Any) -> dict:
+        response = self.as_(user).fire(case_id, trigger, **fields)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def case(self, case_id: int) -> dict:
+        """The case as its zone's supervisor sees it."""
+        return self.as_(self.supervisor).get(f"/api/v1/cases/{case_id}").get_json()
+
+    def events(self, case_id: int) -> list[dict]:
+        """The case's history as its zone's supervisor sees it."""
+        return self.as_(self.supervisor).get(f"/api/v1/cases/{case_id}/events").get_json()["items"]
+
+    def case_in(self, state: str, code: str | None = None, compound: int = 0,
+                fire: Callable[..., dict] | None = None, **fields: Any) -> dict:
+        """A new case of the zone ``code`` driven through the real API to ``state``, each step
+        fired by the zone's officer or supervisor as the spec says; ``fire(user, case_id,
+        trigger, **fields)``, when given, fires each step instead (to check every step)."""
+        zoned = self.zones[code] if code else self.zones[next(iter(self.zones))]
+        fields.setdefault("owner_name", "测试业主")
+        case = self.new_case(code, compound, **fields)
+        fire = fire or self.fire
+        who = {"officer": zoned.officer, "supervisor": zoned.supervisor}
+        return drive(case, state, lambda case_id, kind: self.attach(case_id, kind, zoned.officer),
+                     lambda role, case_id, trigger, given: fire(who[role], case_id, trigger,
+                                                                **given))
 
 
 def local_day(days_from_today: int) -> date:

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from casework import clock
 from casework.accounts.models import User
-from tests.support import Api
+from tests.support import District, local_day
 
-DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
 GENESIS = "0" * 64
 
 
-def local_today() -> date:
-    return datetime.now(DISTRICT_TZ).date()
-
-
 def end_of_local_day(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time.min, DISTRICT_TZ).astimezone(timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time.min,
+                            clock.local_zone()).astimezone(timezone.utc)
 
 
 def parse(stamp: str | None) -> datetime | None:
@@ -40,59 +36,32 @@ class Step:
     fired_until: datetime
 
 
-@dataclass
-class District:
-    api: Api
-    make: object
-    compound: object
-    officer: User
-    supervisor: User
-
-    def as_(self, user: User) -> Api:
-        return self.api.as_(user)
-
-    def new_case(self, **fields) -> dict:
-        return self.as_(self.officer).create_case(self.compound, **fields)
-
-    def case(self, case_id: int) -> dict:
-        return self.as_(self.supervisor).get(f"/api/v1/cases/{case_id}").get_json()
-
-    def events(self, case_id: int) -> list[dict]:
-        return self.as_(self.supervisor).get(f"/api/v1/cases/{case_id}/events").get_json()["items"]
-
-    def attach(self, case_id: int, kind: str) -> None:
-        response = self.as_(self.officer).attach(case_id, kind)
-        assert response.status_code == 201, response.get_json()
-
-    def step(self, user: User, case_id: int, trigger: str, **fields) -> Step:
-        """Fires one trigger and checks what every successful trigger must do."""
-        before, events_before = self.case(case_id), self.events(case_id)
-        fired_from = datetime.now(timezone.utc)
-        response = self.as_(user).fire(case_id, trigger, expected_version=before["version"],
-                                       **fields)
-        fired_until = datetime.now(timezone.utc)
-        assert response.status_code == 200, response.get_json()
-        after = response.get_json()
-        assert after == {**self.case(case_id), "allowed_triggers": after["allowed_triggers"]}
-        assert after["version"] == before["version"] + 1
-        events = self.events(case_id)
-        assert len(events) == len(events_before) + 1, "exactly one event per trigger"
-        event = events[-1]
-        assert event["seq"] == events_before[-1]["seq"] + 1
-        assert event["trigger"] == trigger
-        assert (event["from_state"], event["to_state"]) == (before["state"], after["state"])
-        assert (event["actor"], event["role"]) == (user.username, user.role.value)
-        assert event["note"] == fields.get("note", "")
-        assert event["prev_hash"] == events_before[-1]["hash"]
-        assert event["hash"] not in {e["hash"] for e in events_before}
-        return Step(before, after, event, fired_from, fired_until)
+def fired(d: District, user: User, case_id: int, trigger: str, **fields) -> Step:
+    """Fires one trigger and checks what every successful trigger must do."""
+    before, events_before = d.case(case_id), d.events(case_id)
+    fired_from = datetime.now(timezone.utc)
+    response = d.as_(user).fire(case_id, trigger, expected_version=before["version"], **fields)
+    fired_until = datetime.now(timezone.utc)
+    assert response.status_code == 200, response.get_json()
+    after = response.get_json()
+    assert after == {**d.case(case_id), "allowed_triggers": after["allowed_triggers"]}
+    assert after["version"] == before["version"] + 1
+    events = d.events(case_id)
+    assert len(events) == len(events_before) + 1, "exactly one event per trigger"
+    event = events[-1]
+    assert event["seq"] == events_before[-1]["seq"] + 1
+    assert event["trigger"] == trigger
+    assert (event["from_state"], event["to_state"]) == (before["state"], after["state"])
+    assert (event["actor"], event["role"]) == (user.username, user.role.value)
+    assert event["note"] == fields.get("note", "")
+    assert event["prev_hash"] == events_before[-1]["hash"]
+    assert event["hash"] not in {e["hash"] for e in events_before}
+    return Step(before, after, event, fired_from, fired_until)
 
 
 @pytest.fixture
 def district(api, make) -> District:
-    zone = make.zone()
-    return District(api, make, make.compound(zone), make.user("officer", [zone]),
-                    make.user("supervisor", [zone]))
+    return District(api, make)
 
 
 def assert_entered_now(step: Step) -> datetime:
@@ -118,39 +87,31 @@ def assert_no_deadline(step: Step) -> None:
     assert step.after["overdue"] is False
 
 
-# Bringing a case to a state along the spec's own path --------------------------------------
+# Bringing a case to a state along the spec's own path, every step checked -----------------
 
-def verified(d: District, **fields) -> int:
-    case_id = d.new_case(owner_name="演示户主", **fields)["id"]
-    d.attach(case_id, "ownership_doc")
-    d.step(d.officer, case_id, "verify_ownership")
-    return case_id
+def walked_to(d: District, state: str) -> int:
+    return d.case_in(state, owner_name="演示户主",
+                     fire=lambda *given, **fields: fired(d, *given, **fields).after)["id"]
 
 
-def negotiated(d: District, days: int = 10) -> int:
-    case_id = verified(d)
-    d.attach(case_id, "agreement")
-    d.step(d.officer, case_id, "negotiate", deadline=(local_today() + timedelta(days=days)).isoformat())
-    return case_id
+def verified(d: District) -> int:
+    return walked_to(d, "ownership_verified")
+
+
+def negotiated(d: District) -> int:
+    return walked_to(d, "negotiated")
 
 
 def demolished(d: District) -> int:
-    case_id = negotiated(d)
-    d.attach(case_id, "after_photo")
-    d.step(d.officer, case_id, "demolish", method="self")
-    return case_id
+    return walked_to(d, "demolished")
 
 
 def closed(d: District) -> int:
-    case_id = demolished(d)
-    d.step(d.supervisor, case_id, "close", note="验收合格")
-    return case_id
+    return walked_to(d, "closed")
 
 
 def disputed(d: District) -> int:
-    case_id = verified(d)
-    d.step(d.officer, case_id, "dispute", note="户主对产权有异议")
-    return case_id
+    return walked_to(d, "disputed")
 
 
 # The walks ---------------------------------------------------------------------------------
@@ -173,7 +134,7 @@ def test_a_new_case_is_identified_with_seven_days_to_verify_ownership(district):
 def test_verify_ownership_gives_fourteen_days_to_negotiate(district):
     case_id = district.new_case(owner_name="演示户主")["id"]
     district.attach(case_id, "ownership_doc")
-    step = district.step(district.officer, case_id, "verify_ownership", note="房产证已核对")
+    step = fired(district, district.officer, case_id, "verify_ownership", note="房产证已核对")
     assert step.after["state"] == "ownership_verified"
     assert_due_in_days(step, 14)
 
@@ -181,7 +142,7 @@ def test_verify_ownership_gives_fourteen_days_to_negotiate(district):
 def test_verify_ownership_of_an_unknown_owner_with_a_public_notice(district):
     case_id = district.new_case(owner_unknown=True)["id"]
     district.attach(case_id, "notice")
-    step = district.step(district.supervisor, case_id, "verify_ownership", note="公告无人认领")
+    step = fired(district, district.supervisor, case_id, "verify_ownership", note="公告无人认领")
     assert step.after["state"] == "ownership_verified"
     assert_due_in_days(step, 14)
 
@@ -189,8 +150,8 @@ def test_verify_ownership_of_an_unknown_owner_with_a_public_notice(district):
 def test_negotiate_sets_the_given_deadline_to_the_end_of_that_day_in_the_district(district):
     case_id = verified(district)
     district.attach(case_id, "notice")
-    day = local_today() + timedelta(days=20)
-    step = district.step(district.officer, case_id, "negotiate", note="已送达限期拆除通知书",
+    day = local_day(20)
+    step = fired(district, district.officer, case_id, "negotiate", note="已送达限期拆除通知书",
                          deadline=day.isoformat())
     assert step.after["state"] == "negotiated"
     assert_due_end_of(step, day)
@@ -199,8 +160,8 @@ def test_negotiate_sets_the_given_deadline_to_the_end_of_that_day_in_the_distric
 def test_the_longest_allowed_deadline_is_ninety_days(district):
     case_id = verified(district)
     district.attach(case_id, "agreement")
-    day = local_today() + timedelta(days=90)
-    step = district.step(district.officer, case_id, "negotiate", deadline=day.isoformat())
+    day = local_day(90)
+    step = fired(district, district.officer, case_id, "negotiate", deadline=day.isoformat())
     assert_due_end_of(step, day)
 
 
@@ -208,7 +169,7 @@ def test_the_longest_allowed_deadline_is_ninety_days(district):
 def test_demolish_gives_three_days_to_inspect(district, method):
     case_id = negotiated(district)
     district.attach(case_id, "after_photo")
-    step = district.step(district.officer, case_id, "demolish", method=method, note="已拆除")
+    step = fired(district, district.officer, case_id, "demolish", method=method, note="已拆除")
     assert step.after["state"] == "demolished"
     assert step.event["data"]["method"] == method
     assert_due_in_days(step, 3)
@@ -221,14 +182,14 @@ def test_enforced_demolition_after_the_deadline_and_a_supervisors_approval(distr
     assert past_due["overdue"] is True
     assert "approve_enforcement" in past_due["allowed_triggers"]
 
-    approval = district.step(district.supervisor, case_id, "approve_enforcement",
+    approval = fired(district, district.supervisor, case_id, "approve_enforcement",
                              note="逾期未拆，批准强制拆除")
     assert approval.after["state"] == "negotiated"
     assert approval.after["due_at"] == past_due["due_at"], "approval leaves the deadline alone"
     assert approval.after["state_entered_at"] == past_due["state_entered_at"]
 
     district.attach(case_id, "after_photo")
-    step = district.step(district.officer, case_id, "demolish", method="enforced",
+    step = fired(district, district.officer, case_id, "demolish", method="enforced",
                          note="依法强制拆除")
     assert step.after["state"] == "demolished"
     assert step.event["data"]["method"] == "enforced"
@@ -237,7 +198,7 @@ def test_enforced_demolition_after_the_deadline_and_a_supervisors_approval(distr
 
 def test_close_ends_the_deadline(district):
     case_id = demolished(district)
-    step = district.step(district.supervisor, case_id, "close", note="验收合格")
+    step = fired(district, district.supervisor, case_id, "close", note="验收合格")
     assert step.after["state"] == "closed"
     assert_no_deadline(step)
     assert step.after["allowed_triggers"] == ["reopen"]
@@ -246,8 +207,8 @@ def test_close_ends_the_deadline(district):
 @pytest.mark.parametrize("start", [demolished, closed], ids=["from_demolished", "from_closed"])
 def test_reopen_returns_to_negotiated_with_the_new_deadline(district, start):
     case_id = start(district)
-    day = local_today() + timedelta(days=15)
-    step = district.step(district.supervisor, case_id, "reopen", note="复查不达标，重新施工",
+    day = local_day(15)
+    step = fired(district, district.supervisor, case_id, "reopen", note="复查不达标，重新施工",
                          deadline=day.isoformat())
     assert step.after["state"] == "negotiated"
     assert_due_end_of(step, day)
@@ -257,14 +218,14 @@ def test_reopen_returns_to_negotiated_with_the_new_deadline(district, start):
                          ids=["from_ownership_verified", "from_negotiated"])
 def test_dispute_gives_thirty_days_to_resolve(district, start):
     case_id = start(district)
-    step = district.step(district.officer, case_id, "dispute", note="户主对产权有异议")
+    step = fired(district, district.officer, case_id, "dispute", note="户主对产权有异议")
     assert step.after["state"] == "disputed"
     assert_due_in_days(step, 30)
 
 
 def test_resolve_dispute_returns_to_ownership_verified_with_fourteen_days(district):
     case_id = disputed(district)
-    step = district.step(district.supervisor, case_id, "resolve_dispute", note="经调解产权明确")
+    step = fired(district, district.supervisor, case_id, "resolve_dispute", note="经调解产权明确")
     assert step.after["state"] == "ownership_verified"
     assert_due_in_days(step, 14)
 
@@ -274,7 +235,7 @@ def test_resolve_dispute_returns_to_ownership_verified_with_fourteen_days(distri
 def test_dismiss_a_lawful_structure_for_good(district, start):
     case_id = start(district)
     district.attach(case_id, "ownership_doc")
-    step = district.step(district.supervisor, case_id, "dismiss", note="已取得规划许可，属合法建筑")
+    step = fired(district, district.supervisor, case_id, "dismiss", note="已取得规划许可，属合法建筑")
     assert step.after["state"] == "dismissed"
     assert_no_deadline(step)
     assert step.after["allowed_triggers"] == []
@@ -282,8 +243,8 @@ def test_dismiss_a_lawful_structure_for_good(district, start):
 
 def test_a_full_history_is_one_unbroken_hash_chain_that_audit_verify_accepts(district, runner):
     case_id = closed(district)
-    day = local_today() + timedelta(days=5)
-    district.step(district.supervisor, case_id, "reopen", note="复查不达标", deadline=day.isoformat())
+    day = local_day(5)
+    fired(district, district.supervisor, case_id, "reopen", note="复查不达标", deadline=day.isoformat())
     events = district.events(case_id)
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert [e["prev_hash"] for e in events] == [GENESIS] + [e["hash"] for e in events[:-1]]

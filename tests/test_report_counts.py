@@ -18,8 +18,8 @@ from casework import clock
 from casework.extensions import db
 from casework.reports.progress import progress_report
 from casework.reports.queries import board_report, officers_report
-from tests.test_reports import (District, _when, expected_board, expected_officers,
-                                expected_progress, plan_campaign)
+from tests.test_reports import (_when, expected_board, expected_officers, expected_progress,
+                                plan_campaign, three_zones)
 
 
 def _expected_counts() -> Counter:
@@ -66,12 +66,12 @@ SURVEY = ("调查编号,片区,小区,类型,地址,难度\n"
 
 
 def test_the_counts_follow_every_change_to_the_cases(api, make):
-    d = District(api, make)
+    d = three_zones(api, make)
     za, zb = d.zones["ZA"], d.zones["ZB"]
-    closed = d.case_in("ZA", 0, "closed", difficulty=2)
-    disputed = d.case_in("ZA", 1, "disputed", kind="illegal_structure")
-    d.case_in("ZB", 0, "negotiated")
-    dismissed = d.case_in("ZC", 1, "dismissed")
+    closed = d.case_in("closed", "ZA", 0, difficulty=2)["id"]
+    disputed = d.case_in("disputed", "ZA", 1, kind="illegal_structure")["id"]
+    d.case_in("negotiated", "ZB", 0)
+    dismissed = d.case_in("dismissed", "ZC", 1)["id"]
     assert_counts_exact()
 
     # Reopened, closed again at another time, dismissed: the finished hours move with them.
@@ -79,20 +79,20 @@ def test_the_counts_follow_every_change_to_the_cases(api, make):
     assert supervisor.fire(closed, "reopen", note="返工", deadline=(
         clock.local_today() + timedelta(days=5)).isoformat()).status_code == 200
     assert_counts_exact()
-    d.move(dismissed, state_entered_at=3.2)
-    d.move(closed, state_entered_at=0.1)
+    d.make.move(dismissed, state_entered_at=3.2)
+    d.make.move(closed, state_entered_at=0.1)
     assert_counts_exact()
 
     # Moved to a compound of another zone, and to another officer.
-    moved = api.as_(d.district).patch(f"/api/v1/cases/{disputed}", json={
+    moved = api.as_(d.chief).patch(f"/api/v1/cases/{disputed}", json={
         "compound_id": zb.compounds[1].id, "officer_id": zb.officer.id,
-        "expected_version": api.as_(d.district).get(f"/api/v1/cases/{disputed}")
+        "expected_version": api.as_(d.chief).get(f"/api/v1/cases/{disputed}")
         .get_json()["version"]})
     assert moved.status_code == 200, moved.get_json()
     assert_counts_exact()
 
     # A survey import (new compounds, several zones in one batch).
-    imported = api.as_(d.district).post(
+    imported = api.as_(d.chief).post(
         "/api/v1/imports", data={"file": (io.BytesIO(SURVEY.encode()), "survey.csv")},
         content_type="multipart/form-data")
     assert imported.status_code in (200, 201), imported.get_json()
@@ -125,7 +125,7 @@ def test_the_counts_follow_every_change_to_the_cases(api, make):
     assert_counts_exact()
 
     # And the reports still give what plain SQL over the cases gives.
-    for user in (za.supervisor, d.district):
+    for user in (za.supervisor, d.chief):
         db.session.expire_all()
         assert board_report(user).model_dump(mode="json") == expected_board(user)
         assert officers_report(user).model_dump(mode="json") == expected_officers(user)
@@ -135,21 +135,21 @@ def test_hours_cut_by_a_boundary_are_counted_from_the_cases(api, make, app):
     """In a time zone whose midnight is not on a UTC hour (India, UTC+5:30), the hour a week
     or the "last 30 days" begins in is split between the figures exactly."""
     app.config["CASEWORK_TIMEZONE"] = "Asia/Kolkata"
-    d = District(api, make)
+    d = three_zones(api, make)
     body = plan_campaign(d)
     # Four closures minutes either side of the 30-day cut (seldom on a whole hour).
     for minutes in (-20, -1, 1, 20):
-        d.move(d.case_in("ZA", 0, "closed"), state_entered_at=30 + minutes / 1440)
+        d.make.move(d.case_in("closed", "ZA", 0)["id"], state_entered_at=30 + minutes / 1440)
     # Two either side of the second week's start: Monday 00:00 in Kolkata is 18:30 UTC.
     start = date.fromisoformat(body["start"])
     monday = start + timedelta(days=7 - start.weekday())
     midnight = datetime.combine(monday, time.min, ZoneInfo("Asia/Kolkata"))
     for minutes in (-10, 10):
         moment = midnight + timedelta(minutes=minutes)
-        d.move(d.case_in("ZA", 1, "closed"),
+        d.make.move(d.case_in("closed", "ZA", 1)["id"],
                state_entered_at=(clock.now() - moment).total_seconds() / 86400)
     assert_counts_exact()
-    for user in (d.zone_supervisor, d.district):
+    for user in (d.supervisor, d.chief):
         db.session.expire_all()
         assert officers_report(user).model_dump(mode="json") == expected_officers(user)
         assert progress_report(user).model_dump(mode="json") == expected_progress(user, body)
@@ -162,9 +162,9 @@ def test_concurrent_moves_across_the_same_counts_do_not_deadlock(api, make, back
     second waits for the first instead of deadlocking."""
     if backend != "postgresql":
         return  # SQLite runs one writer at a time
-    d = District(api, make)
-    first = d.case_in("ZA", 0, "identified", difficulty=3, kind="shed")
-    second = d.case_in("ZA", 1, "identified", difficulty=3, kind="shed")
+    d = three_zones(api, make)
+    first = d.case_in("identified", "ZA", 0, difficulty=3, kind="shed")["id"]
+    second = d.case_in("identified", "ZA", 1, difficulty=3, kind="shed")["id"]
     db.session.commit()
     compounds = [c.id for c in d.zones["ZA"].compounds]
     engine = create_engine(make_url(database_url).set(drivername="postgresql+psycopg"))

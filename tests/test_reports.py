@@ -8,108 +8,54 @@ import csv
 import io
 import json
 import math
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
-from sqlalchemy import bindparam, event, text, update
+from sqlalchemy import bindparam, event, text
 
 from casework import clock
 from casework.accounts.models import User
-from casework.cases.models import Case
 from casework.extensions import db
-from casework.places.models import Compound, Zone
 from casework.reports.progress import progress_report
 from casework.reports.queries import backlog_report, board_report, officers_report
+from tests.support import District
 
 STATES = ["identified", "ownership_verified", "negotiated", "demolished", "closed", "disputed",
           "dismissed"]
 OPEN = ["identified", "ownership_verified", "negotiated", "demolished", "disputed"]
 REPORTS = ["backlog", "board", "progress", "officers"]
 
-# How each state is reached from the one before: attachments the guard needs, who fires, trigger.
-PATH = {
-    "ownership_verified": ("identified", ["ownership_doc"], "officer", "verify_ownership", {}),
-    "negotiated": ("ownership_verified", ["agreement"], "officer", "negotiate", {"deadline": 10}),
-    "demolished": ("negotiated", ["after_photo"], "officer", "demolish", {"method": "self"}),
-    "closed": ("demolished", [], "supervisor", "close", {"note": "验收合格"}),
-    "disputed": ("ownership_verified", [], "officer", "dispute", {"note": "对面积有异议"}),
-    "dismissed": ("identified", ["other"], "supervisor", "dismiss", {"note": "合法建筑"}),
-}
 
-
-@dataclass
-class Zoned:
-    zone: Zone
-    officer: User
-    supervisor: User
-    compounds: list[Compound]
-
-
-class District:
-    """Three zones with cases in every state, driven through the API; then times moved back
-    (as weeks passing would) so closures spread over the campaign and some deadlines lapse."""
-
-    def __init__(self, api, make) -> None:
-        self.api, self.make = api, make
-        self.zones = {}
-        for code in ("ZA", "ZB", "ZC"):
-            zone = make.zone(code)
-            self.zones[code] = Zoned(zone, make.user("officer", [zone]),
-                                     make.user("supervisor", [zone]),
-                                     [make.compound(zone), make.compound(zone)])
-        self.district = make.user("supervisor")
-        self.admin = make.user("admin")
-        self.company = make.user("company")
-        self.zone_supervisor = self.zones["ZA"].supervisor
-
-    def case_in(self, code: str, compound: int, state: str, **fields) -> int:
-        zoned = self.zones[code]
-        if state == "identified":
-            return self.api.as_(zoned.officer).create_case(
-                zoned.compounds[compound], owner_name="测试户主", **fields)["id"]
-        before, kinds, who, trigger, extra = PATH[state]
-        case_id = self.case_in(code, compound, before, **fields)
-        for kind in kinds:
-            assert self.api.as_(zoned.officer).attach(case_id, kind).status_code == 201
-        if "deadline" in extra:
-            extra = {**extra, "deadline": (clock.local_today() + timedelta(days=10)).isoformat()}
-        response = self.api.as_(getattr(zoned, who)).fire(case_id, trigger, **extra)
-        assert response.status_code == 200, response.get_json()
-        return case_id
-
-    def move(self, case_id: int, **days_ago: float) -> None:
-        """Moves a case's times back, as days passing would (bypasses the version counter)."""
-        now = clock.now()
-        values = {column: now - timedelta(days=days) for column, days in days_ago.items()}
-        db.session.execute(update(Case).where(Case.id == case_id).values(**values)
-                           .execution_options(synchronize_session=False))
-        db.session.commit()
+def three_zones(api, make) -> District:
+    """The reports' district: zones ZA, ZB and ZC with two compounds each."""
+    return District(api, make, ("ZA", "ZB", "ZC"), compounds=2)
 
 
 @pytest.fixture
 def district(api, make) -> District:
-    d = District(api, make)
+    d = three_zones(api, make)
     # Zone A, first compound: work under way (red); second: all done (green).
     plan_a = [("identified", 1, 0.6), ("identified", 4, 12.4), ("ownership_verified", 2, 3.5),
               ("negotiated", 3, 20.5), ("demolished", 5, 30.5), ("disputed", 2, 9.5),
               ("closed", 1, 2.5), ("closed", 2, 15.5), ("closed", 3, 40.5)]
     for n, (state, difficulty, age) in enumerate(plan_a):
-        case_id = d.case_in("ZA", 0, state, difficulty=difficulty,
-                            kind="shed" if n % 2 else "illegal_structure")
-        d.move(case_id, created_at=age + 60, state_entered_at=age)
+        case_id = d.case_in(state, "ZA", 0, difficulty=difficulty,
+                            kind="shed" if n % 2 else "illegal_structure")["id"]
+        d.make.move(case_id, created_at=age + 60, state_entered_at=age)
     for state, age in (("closed", 5.5), ("closed", 26.5), ("closed", 85.5), ("dismissed", 8.5)):
-        d.move(d.case_in("ZA", 1, state, difficulty=2), created_at=age + 10, state_entered_at=age)
+        d.make.move(d.case_in(state, "ZA", 1, difficulty=2)["id"], created_at=age + 10,
+                    state_entered_at=age)
     # Zone B: everything still preparing (yellow), two of them late; its second compound empty.
     for n, state in enumerate(["identified", "identified", "ownership_verified"]):
-        case_id = d.case_in("ZB", 0, state, difficulty=n + 1)
-        d.move(case_id, created_at=14.5 + n, state_entered_at=3.5 + n)
+        case_id = d.case_in(state, "ZB", 0, difficulty=n + 1)["id"]
+        d.make.move(case_id, created_at=14.5 + n, state_entered_at=3.5 + n)
     # Zone C: a little of everything, closures spread over the weeks.
     for state, age in (("negotiated", 4.5), ("demolished", 6.5), ("closed", 1.5), ("closed", 33.5),
                        ("closed", 48.5), ("dismissed", 20.5)):
-        d.move(d.case_in("ZC", 1, state, kind="shed"), created_at=age + 30, state_entered_at=age)
+        d.make.move(d.case_in(state, "ZC", 1, kind="shed")["id"], created_at=age + 30,
+                    state_entered_at=age)
     # Deadlines: some open cases late, one final case whose old deadline has passed (not late).
     late = db.session.scalars(text(
         "SELECT id FROM cases WHERE state IN ('identified', 'negotiated', 'closed') "
@@ -325,7 +271,7 @@ def plan_campaign(d: District) -> dict:
                                        "cumulative_done": 2},
                                       {"date": (today + timedelta(days=3)).isoformat(),
                                        "cumulative_done": 9}]}]}
-    response = d.api.as_(d.district).put("/api/v1/campaign", json=body)
+    response = d.api.as_(d.chief).put("/api/v1/campaign", json=body)
     assert response.status_code == 200, response.get_json()
     return body
 
@@ -340,13 +286,13 @@ def cli_json(runner, name: str, user: User | None, *extra: str) -> dict:
 
 
 def viewers(d: District) -> list[User]:
-    return [d.zone_supervisor, d.district]
+    return [d.supervisor, d.chief]
 
 
 # The tests ------------------------------------------------------------------------------------
 
 def test_every_report_matches_plain_sql_for_a_zone_and_the_district(district, runner):
-    assert_no_campaign(district.api.as_(district.district).get("/api/v1/reports/progress"))
+    assert_no_campaign(district.api.as_(district.chief).get("/api/v1/reports/progress"))
     body = plan_campaign(district)
     expected_by = {"backlog": expected_backlog, "board": expected_board,
                    "officers": expected_officers,
@@ -360,7 +306,7 @@ def test_every_report_matches_plain_sql_for_a_zone_and_the_district(district, ru
             assert response.get_json() == expected, name
             assert cli_json(runner, name, user) == expected, name
             seen[name, user.username] = expected
-    zone, whole = district.zone_supervisor.username, district.district.username
+    zone, whole = district.supervisor.username, district.chief.username
 
     # The zone supervisor sees zone A only; the district all three.
     assert [z["zone"]["code"] for z in seen["backlog", zone]["zones"]] == ["ZA"]
@@ -396,12 +342,12 @@ def assert_no_campaign(response) -> None:
 
 def test_a_zone_filter_and_every_output_format_give_the_same_figures(district, runner):
     plan_campaign(district)
-    supervisor = district.api.as_(district.district)
+    supervisor = district.api.as_(district.chief)
     for name in REPORTS:
         narrowed = supervisor.get(f"/api/v1/reports/{name}?zone=ZB")
         assert narrowed.status_code == 200
         assert cli_json(runner, name, None, "--zone", "ZB") == narrowed.get_json()
-        hidden = district.api.as_(district.zone_supervisor).get(f"/api/v1/reports/{name}?zone=ZB")
+        hidden = district.api.as_(district.supervisor).get(f"/api/v1/reports/{name}?zone=ZB")
         assert hidden.status_code == 404
         assert supervisor.get(f"/api/v1/reports/{name}?zone=NOPE").status_code == 404
     backlog = supervisor.get("/api/v1/reports/backlog?zone=ZB").get_json()
@@ -410,11 +356,11 @@ def test_a_zone_filter_and_every_output_format_give_the_same_figures(district, r
     board = supervisor.get("/api/v1/reports/board?zone=ZB").get_json()
     assert {tile["zone_id"] for tile in board["compounds"]} == {district.zones["ZB"].zone.id}
     failed = runner.invoke(args=["report", "board", "--zone", "ZB", "--as",
-                                 district.zone_supervisor.username])
+                                 district.supervisor.username])
     assert failed.exit_code != 0 and "ZB" in failed.output
 
     # CSV: every figure, nested keys flattened.
-    user = district.zone_supervisor
+    user = district.supervisor
     backlog = district.api.as_(user).get("/api/v1/reports/backlog").get_json()
     result = runner.invoke(args=["report", "backlog", "--format", "csv", "--as", user.username])
     assert result.exit_code == 0, result.output
