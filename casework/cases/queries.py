@@ -103,7 +103,8 @@ def allowed_triggers(case: Case, user: User) -> list[str]:
 def enforcement_approved(case_ids: list[int]) -> set[int]:
     """The cases among ``case_ids`` whose enforcement is approved, in one query (a desk of cards
     asks for all of them at once). An approve_enforcement counts only if it came after the case
-    last entered negotiated, so a reopened case needs a fresh approval."""
+    last entered negotiated, so a reopened case needs a fresh approval: the rule the guards
+    apply (``operations.guard_input``)."""
     if not case_ids:
         return set()
     negotiated = CaseState.NEGOTIATED.value
