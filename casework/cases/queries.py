@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Select, false, func, literal_column, or_, 
 from casework import clock
 from casework.accounts.models import Role, User
 from casework.cases import lifecycle, policies
-from casework.cases.models import Case, CaseEvent, CaseState
+from casework.cases.models import Case, CaseEvent
 from casework.cases.schemas import CaseQuery
 from casework.common.paging import Keyset
 from casework.common.policy import require
@@ -98,28 +98,6 @@ def _zone_id(zone: str) -> int | None:
 def allowed_triggers(case: Case, user: User) -> list[str]:
     """The triggers this user may fire from the case's state (guards are checked on firing)."""
     return lifecycle.LIFECYCLE.allowed(case.state, user.role)
-
-
-def enforcement_approved(case_ids: list[int]) -> set[int]:
-    """The cases among ``case_ids`` whose enforcement is approved, in one query (a desk of cards
-    asks for all of them at once). An approve_enforcement counts only if it came after the case
-    last entered negotiated, so a reopened case needs a fresh approval: the rule the guards
-    apply (``operations.guard_input``)."""
-    if not case_ids:
-        return set()
-    negotiated = CaseState.NEGOTIATED.value
-    events = db.session.execute(
-        select(CaseEvent.case_id, CaseEvent.trigger, CaseEvent.from_state, CaseEvent.to_state)
-        .where(CaseEvent.case_id.in_(case_ids),
-               or_(CaseEvent.trigger == "approve_enforcement", CaseEvent.to_state == negotiated))
-        .order_by(CaseEvent.case_id, CaseEvent.seq)).all()
-    approved: set[int] = set()
-    for case_id, trigger, from_state, to_state in events:
-        if to_state == negotiated and from_state != negotiated:
-            approved.discard(case_id)
-        elif trigger == "approve_enforcement":
-            approved.add(case_id)
-    return approved
 
 
 def case_events(case: Case) -> list[CaseEvent]:

@@ -19,8 +19,7 @@ from casework.accounts.models import User
 from casework.cases import lifecycle as case_lifecycle
 from casework.cases import operations
 from casework.cases.models import AttachmentKind, Case, CaseState
-from casework.cases.queries import (allowed_triggers, enforcement_approved, filtered_cases,
-                                    get_visible_case)
+from casework.cases.queries import allowed_triggers, filtered_cases, get_visible_case
 from casework.cases.schemas import CaseQuery
 from casework.common.errors import ApiError
 from casework.common.lifecycle import Deadline, Lifecycle
@@ -88,7 +87,7 @@ def _desk(user: User, failed: Case | None = None, trigger: str | None = None,
         .order_by(None).order_by(Case.due_at, Case.id).limit(SHOWN)))
     photos = _photos_of(demolished + late)
     # The approvals of all the late cards in one query, as their photos (not one per card).
-    approved = enforcement_approved([case.id for case in late])
+    approved = operations.enforcement_approvals([case.id for case in late])
     lists = {"inspect": [_waiting(case, user, photos[case.id]) for case in demolished],
              "enforce": [_waiting(case, user, photos[case.id], case.id in approved)
                          for case in late]}
