@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from casework import clock
@@ -97,7 +97,20 @@ def record_first_events(cases: Iterable[tuple[Case, dict[str, Any]]], trigger: s
     if not rows:
         return
     db.session.execute(insert(CaseEvent.__table__), rows)
+    _set_first_heads(heads)
+
+
+def _set_first_heads(heads: list[dict[str, Any]]) -> None:
+    """The new cases' heads. On PostgreSQL one UPDATE over two arrays: an executemany would be
+    one statement per case, each firing the statement-level triggers on cases again."""
     cases_table = Case.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(
+            "UPDATE cases SET history_seq = 1, history_hash = head.hash "
+            "FROM unnest(CAST(:ids AS integer[]), CAST(:hashes AS varchar[])) AS head(id, hash) "
+            "WHERE cases.id = head.id"),
+            {"ids": [h["head_case"] for h in heads], "hashes": [h["head_hash"] for h in heads]})
+        return
     db.session.execute(update(cases_table).where(cases_table.c.id == bindparam("head_case"))
                        .values(history_seq=1, history_hash=bindparam("head_hash"),
                                updated_at=cases_table.c.updated_at), heads)
