@@ -62,9 +62,8 @@ def _reusable(meta: dict | None, cases: int, head: str) -> bool:
 def _child(name: str, url: str, out: str) -> None:
     """In the child process: one module's measure(url), its rows written to ``out``."""
     module = importlib.import_module(f"bench.city.{name}")
-    # A module that put bench/city itself on sys.path would make its neighbours shadow the
-    # libraries of the same name (bench/city/transitions.py and the ``transitions`` package
-    # casework imports): the measurement imports casework without it.
+    # A module that put bench/city itself on sys.path would let its neighbours shadow the
+    # libraries of the same name: the measurement imports casework without it.
     sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
     rows = module.measure(url)
     with open(out, "w", encoding="utf-8") as handle:

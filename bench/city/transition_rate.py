@@ -19,7 +19,7 @@ Figures: req/s against pgbench's transactions/s (target: ratio at least 0.10), p
 (target p99 < 50 ms), statements per transition (target at most 7).
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/casework \\
-        .venv/bin/python bench/city/transitions.py [--city NAME] [--seconds 20] [--workers 4]
+        .venv/bin/python bench/city/transition_rate.py [--city NAME] [--seconds 20] [--workers 4]
 
 (the city is ``casework_city`` on DATABASE_URL's server unless ``--city`` names another).
 """
@@ -41,11 +41,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-# This module's name is the ``transitions`` library's, which the application imports: run as
-# a script, its own folder must not be on the path. It is imported as ``bench.city.transitions``.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parents[1]))
+# Run as a script, the repository must be on the path for ``bench.city``.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.city.common import (ROOT, Row, StatementCounter, app_for,  # noqa: E402
                                city_url, copy_database, drop_database, p)
