@@ -33,8 +33,8 @@ from casework.extensions import db
 from casework.places.queries import visible_compounds, visible_zones
 from casework.web.labels import trigger_label
 from casework.web.uploads import refused_beside_field
-from casework.web.pages import (done, form_failed, not_found, page_number, page_user,
-                                show_problems, signed_in)
+from casework.web.pages import (done, form_failed, list_filters, not_found, page_number, page_user,
+                                signed_in)
 
 bp = Blueprint("cases_pages", __name__, template_folder="templates")
 
@@ -122,21 +122,11 @@ def index():
     zones = list(db.session.scalars(visible_zones(user)))
     compounds = list(db.session.scalars(visible_compounds(user)))
     form = FilterForm(zones, compounds, request.args)
-    wanted = {name: request.args[name] for name in FILTERS if request.args.get(name)}
-    status = 200
-    try:
-        args = CaseQuery.model_validate(wanted)
-    except ValidationError as exc:
-        # Only a hand-edited address gets here: the form offers valid values alone.
-        show_problems(form, ValidationFailed("The filters are not valid.", [
-            {**detail, "field": str(detail.get("field") or "").split(".")[0],
-             "message": _("Choose one of the values offered.")}
-            for detail in validation_details(exc)]))
-        args, status = CaseQuery(), 422
+    args, filtered, status = list_filters(CaseQuery, form, FILTERS)
     page = list_page(filtered_cases(user, args), CASE_ORDER, page=page_number(), after=None,
                      per_page=PER_PAGE, serialize=lambda case: case)
     return render_template("cases/index.html", page=page, form=form,
-                           filtered=bool(wanted) and status == 200), status
+                           filtered=filtered), status
 
 
 # A new case ---------------------------------------------------------------------------------

@@ -7,9 +7,12 @@ from typing import Any, Callable
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from pydantic import BaseModel, ValidationError
 
-from casework.common.errors import ApiError, NotFound
+from casework.common.errors import ApiError, NotFound, ValidationFailed
+from casework.common.requests import validation_details
 from casework.web.labels import problem_text
 
 
@@ -70,3 +73,20 @@ def done(endpoint: str, message: str, **values):
 def page_number() -> int:
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def list_filters(model: type[BaseModel], form: FlaskForm, names: tuple[str, ...]
+                 ) -> tuple[Any, bool, int]:
+    """A list page's filters from the address, checked by the API's own query model:
+    ``(args, filtered, status)``. Only a hand-edited address has invalid values (the form
+    offers valid ones alone): the list is then shown unfiltered, answered 422, with the
+    problem beside the filter."""
+    wanted = {name: request.args[name] for name in names if request.args.get(name)}
+    try:
+        return model.model_validate(wanted), bool(wanted), 200
+    except ValidationError as exc:
+        show_problems(form, ValidationFailed("The filters are not valid.", [
+            {**detail, "field": str(detail.get("field") or "").split(".")[0],
+             "message": _("Choose one of the values offered.")}
+            for detail in validation_details(exc)]))
+        return model(), False, 422

@@ -10,7 +10,6 @@ from datetime import timedelta
 from flask import Blueprint, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from pydantic import ValidationError
 
 from casework import clock
 from casework.accounts.models import User
@@ -18,17 +17,16 @@ from casework.accounts.queries import companies
 from casework.cases.models import Case
 from casework.cases.queries import get_visible_case
 from casework.common.idempotency import idempotent
-from casework.common.errors import ApiError, ValidationFailed
+from casework.common.errors import ApiError
 from casework.common.paging import paginate
-from casework.common.requests import validation_details
 from casework.evidence import operations as evidence
 from casework.evidence.downloads import send
 from casework.evidence.models import AttachmentKind
 from casework.evidence.queries import get_attachment, workorder_attachments
 from casework.extensions import db
 from casework.web.labels import trigger_label
-from casework.web.pages import (done, form_failed, not_found, page_number, page_user,
-                                show_problems, signed_in)
+from casework.web.pages import (done, form_failed, list_filters, not_found, page_number, page_user,
+                                signed_in)
 from casework.web.uploads import refused_beside_field
 from casework.workorders import operations, policies
 from casework.workorders.forms import CompleteForm, FilterForm, IssueForm, TransitionForm
@@ -90,20 +88,11 @@ def _issuers_companies(user: User) -> list:
 def index():
     user = page_user()
     form = FilterForm(_issuers_companies(user), request.args)
-    wanted = {name: request.args[name] for name in FILTERS if request.args.get(name)}
-    status = 200
-    try:
-        args = WorkOrderQuery.model_validate(wanted)
-    except ValidationError as exc:
-        # Only a hand-edited address gets here: the form offers valid values alone.
-        show_problems(form, ValidationFailed("The filters are not valid.", [
-            {**detail, "message": _("Choose one of the values offered.")}
-            for detail in validation_details(exc)]))
-        args, status = WorkOrderQuery(), 422
+    args, filtered, status = list_filters(WorkOrderQuery, form, FILTERS)
     page = paginate(open_first(filtered_workorders(user, args)), page_number(), PER_PAGE,
                     lambda order: order)
     return render_template("workorders/index.html", page=page, form=form, case_id=args.case,
-                           filtered=bool(wanted) and status == 200), status
+                           filtered=filtered), status
 
 
 # One work order -----------------------------------------------------------------------------
