@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy
 
 from casework import clock
 from casework.accounts.models import User
+from casework.extensions import db
 from casework.places.models import Compound, Zone
 from tests.support import Api, assert_error
 from tests.web import page_text, sign_in
@@ -284,3 +286,23 @@ def test_the_last_page_by_number_is_counted_exactly_without_the_limit(city, app)
     assert (len(last["items"]), last["total"], last["total_is_estimate"]) == (1, 13, False)
     beyond = city.api.as_(city.chief).get("/api/v1/cases?per_page=4&page=5").get_json()
     assert beyond["items"] == [] and beyond["total_is_estimate"] is True
+
+
+def test_a_search_far_beyond_the_limit_is_estimated_without_counting(city, app):
+    """Counting the hits of a common word costs a text comparison per row: a search whose
+    planner's estimate is far beyond the limit is answered with the estimate (PostgreSQL)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no planner's estimate: its searches are counted")
+    app.config["CASEWORK_LIST_COUNT_LIMIT"] = 0  # any estimate is ten times beyond it
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sqlalchemy.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        body = city.api.as_(city.chief).get("/api/v1/cases?per_page=2&q=棚").get_json()
+    finally:
+        sqlalchemy.event.remove(db.engine, "before_cursor_execute", listener)
+    assert body["total_is_estimate"] is True and body["total"] >= 1
+    assert not [s for s in statements if "count(" in s.lower()], "nothing was counted"
+    found = city.walk(city.chief, "/api/v1/cases", "q=棚", per_page=2)
+    assert found and all("棚" in " ".join([c["address"], c["description"],
+                                          c["owner_name"] or ""]) for c in found)

@@ -41,7 +41,7 @@ def list_cases():
         return exports.cases_file(user)
     args = query_args(CaseQuery)
     return list_page(filtered_cases(user, args), CASE_ORDER, page=args.page, after=args.after,
-                     per_page=args.per_page,
+                     per_page=args.per_page, searched=bool(args.q),
                      serialize=lambda case: case_dict(case, user, allowed_triggers(case, user)))
 
 

@@ -124,7 +124,7 @@ def index():
     form = FilterForm(zones, compounds, request.args)
     args, filtered, status = list_filters(CaseQuery, form, FILTERS)
     page = list_page(filtered_cases(user, args), CASE_ORDER, page=page_number(), after=None,
-                     per_page=PER_PAGE, serialize=lambda case: case)
+                     per_page=PER_PAGE, serialize=lambda case: case, searched=bool(args.q))
     return render_template("cases/index.html", page=page, form=form,
                            filtered=filtered), status
 
