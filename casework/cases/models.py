@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint, event)
+                        String, Text, UniqueConstraint, event, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework import clock
@@ -89,6 +89,11 @@ class Case(db.Model):
         Index("ix_cases_state_created", "state", "created_at", "id"),
         Index("ix_cases_compound_created", "compound_id", "created_at", "id"),
         Index("ix_cases_officer_created", "officer_id", "created_at", "id"),
+        # The open cases by deadline: the overdue filter's count reads only the overdue
+        # entries, not every open case (migration 0016).
+        Index("ix_cases_open_due_at", "due_at",
+              postgresql_where=text("state NOT IN ('closed', 'dismissed')"),
+              sqlite_where=text("state NOT IN ('closed', 'dismissed')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
