@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from casework import clock
 from casework.accounts.models import User
+from casework.cases.models import Case
 from casework.evidence import samples
 from casework.extensions import db
 from casework.workorders.models import WorkOrder
@@ -434,7 +435,6 @@ def test_a_work_order_of_a_final_case_can_only_be_cancelled(site):
     db.session.commit()
     other = site.issue()
     # The case is closed behind the API's back, as after a close with this order verified.
-    from casework.cases.models import Case
     db.session.execute(update(Case).where(Case.id == site.case["id"]).values(state="closed"))
     db.session.commit()
     r = site.fire(site.company, other["id"], "accept")
@@ -455,3 +455,34 @@ def test_a_work_order_takes_only_photos_and_other_files_while_open(site):
     site.step(site.officer, order["id"], "cancel", note="不再需要")
     r = site.photo(site.company, order["id"])
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "workorder_finished"
+
+
+def test_a_work_order_moves_with_its_case_to_another_zone(site, make):
+    order = site.issue()
+    other_zone = site.stranger.zones[0]
+    chief = make.user("supervisor")  # no zone: the whole district
+    case = site.as_(chief).get(f"/api/v1/cases/{site.case['id']}").get_json()
+    r = site.as_(chief).patch(f"/api/v1/cases/{case['id']}",
+                              json={"compound_id": make.compound(other_zone).id,
+                                    "officer_id": site.stranger.id,
+                                    "expected_version": case["version"]})
+    assert r.status_code == 200, r.get_json()
+    assert ids(site.as_(site.stranger).get("/api/v1/workorders")) == [order["id"]]
+    assert site.order(order["id"], site.stranger)["state"] == "assigned"
+    assert ids(site.as_(site.officer).get("/api/v1/workorders")) == []
+    assert site.as_(site.supervisor).get(f"/api/v1/workorders/{order['id']}").status_code == 404
+
+
+def test_a_case_moved_by_hand_written_sql_takes_its_work_orders_along(site, make):
+    first, second = site.issue(), site.issue(kind="post_notice")
+    other_zone = site.stranger.zones[0]
+    compound = make.compound(other_zone)
+    db.session.execute(update(Case).where(Case.id == site.case["id"])
+                       .values(compound_id=compound.id, zone_id=other_zone.id))
+    db.session.commit()
+    moved = db.session.execute(select(WorkOrder.id, WorkOrder.zone_id)
+                               .where(WorkOrder.case_id == site.case["id"])
+                               .execution_options(populate_existing=True)).all()
+    assert sorted(moved) == sorted([(first["id"], other_zone.id), (second["id"], other_zone.id)])
+    assert sorted(ids(site.as_(site.stranger).get("/api/v1/workorders"))) == sorted(
+        [first["id"], second["id"]])

@@ -372,9 +372,9 @@ class Generator:
                f"THEN now() + interval '20 hours' - {_unit(12, 'c.id')} * interval '100 hours' "
                f"ELSE now() + interval '3 days' + {_unit(12, 'c.id')} * interval '30 days' END")
         self._sql(f"""
-            INSERT INTO workorders (case_id, company_id, kind, state, due_at, note,
+            INSERT INTO workorders (case_id, zone_id, company_id, kind, state, due_at, note,
                                     created_by_id, version, created_at, updated_at)
-            SELECT c.id, 1 + c.compound_id % {COMPANIES},
+            SELECT c.id, c.zone_id, 1 + c.compound_id % {COMPANIES},
                    (ARRAY['post_notice', 'clear_debris', 'restore_site',
                           'assist_demolition'])[1 + c.id % 4],
                    w.state,

@@ -13,7 +13,8 @@ target (lists 100 ms, search by reference 150 ms, a two-character word 300 ms), 
 Figures: the case list first page, a deep page by cursor and page 40,000 by OFFSET (for
 contrast, no target), for the district's supervisor with each filter (state, zone, compound,
 kind, officer, overdue) and for a zone's supervisor; work orders for the district, a zone's
-supervisor and a company; the inbox, its unread part and a deep page; a case's history; search
+supervisor (first and deep page), the supervisor of a zone opened today (no work orders yet)
+and a company; the inbox, its unread part and a deep page; a case's history; search
 by a case's reference and by a two-character word (棚厦) in address, description or owner.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/casework .venv/bin/python -m bench.city.lists [--url CITY] [--runs N] [--plans]
@@ -23,6 +24,7 @@ by a case's reference and by a two-character word (棚厦) in address, descripti
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -55,9 +57,12 @@ class Figure:
 def _people(app) -> dict[str, Any]:
     """The users who ask, picked from the city: the district's supervisor, a zone's supervisor
     (of the zone with the most cases), the officer with the most inbox rows, the company with
-    the most work orders; with a case, its reference and a deep cursor of each list."""
+    the most work orders, and the supervisor of a zone opened today (made here, on the copy:
+    no work order is theirs yet, so a list that walked every work order to find a zone's would
+    walk them all); with a case, its reference and a deep cursor of each list."""
     from casework.accounts.models import Role, User, user_zones
-    from casework.accounts.operations import issue_token
+    from casework.accounts.operations import create_user, issue_token
+    from casework.places.operations import create_zone
     from casework.cases.models import Case
     from casework.extensions import db
     from casework.notifications.models import Notification
@@ -80,8 +85,12 @@ def _people(app) -> dict[str, Any]:
     company_id = one(text("SELECT company_id FROM workorders GROUP BY company_id "
                           "ORDER BY count(*) DESC LIMIT 1"))
     company_user = one(select(User).where(User.company_id == company_id, User.active).limit(1))
+    new_zone = create_zone("ZNEW", "新开片区")
+    newcomer = create_user("bench-new-zone", secrets.token_urlsafe(24), Role.SUPERVISOR,
+                           zones=[new_zone])
     users = {"district": district, "zone": zone_supervisor,
-             "officer": db.session.get(User, officer_id), "company": company_user}
+             "officer": db.session.get(User, officer_id), "company": company_user,
+             "new_zone": newcomer}
     missing = [name for name, user in users.items() if user is None]
     if missing:
         raise SystemExit(f"The city has no {', '.join(missing)} user to ask as.")
@@ -104,7 +113,8 @@ def _people(app) -> dict[str, Any]:
         "tokens": tokens, "zone_id": zone_id, "zone_code": one(text(
             f"SELECT code FROM zones WHERE id = {int(zone_id)}")), "cases": cases,
         "case": middle, "state": state, "officer_id": officer_id, "company_id": company_id,
-        "zone_ids": list(users["zone"].zone_ids),
+        "zone_ids": list(users["zone"].zone_ids), "new_zone_ids": [new_zone.id],
+        "deep_zone_workorder": deep(WorkOrder, WorkOrder.zone_id.in_(users["zone"].zone_ids)),
         "deep_case": deep(Case), "deep_zone_case": deep(Case, Case.zone_id == zone_id),
         "deep_state_case": deep(Case, Case.state == state),
         "deep_workorder": deep(WorkOrder), "deep_inbox": deep(Notification, *inbox),
@@ -121,7 +131,7 @@ def _figures(p: dict[str, Any]) -> list[Figure]:
     cases = "/api/v1/cases?per_page=25"
     case = p["case"]
     deep, zone_deep, state_deep = p["deep_case"], p["deep_zone_case"], p["deep_state_case"]
-    zone, state = p["zone_id"], p["state"]
+    zone, state, zone_order = p["zone_id"], p["state"], p["deep_zone_workorder"]
     word = f"%{WORD}%"
     text_bigrams = "casework_bigrams(ref || ' ' || address || ' ' || description)"
     figures = [
@@ -166,9 +176,16 @@ def _figures(p: dict[str, Any]) -> list[Figure]:
                f"SELECT * FROM workorders WHERE (created_at, id) < (%s, %s) {newest} {page}",
                (p["deep_workorder"].created_at, p["deep_workorder"].id)),
         Figure("work orders, a zone's supervisor", "zone", "/api/v1/workorders?per_page=25",
-               f"SELECT w.* FROM workorders w JOIN cases c ON c.id = w.case_id "
-               f"WHERE c.zone_id = ANY(%s) ORDER BY w.created_at DESC, w.id DESC {page}",
+               f"SELECT * FROM workorders WHERE zone_id = ANY(%s) {newest} {page}",
                (p["zone_ids"],)),
+        Figure("work orders, a zone's supervisor, deep page by cursor", "zone",
+               f"/api/v1/workorders?per_page=25&after={WORKORDER_ORDER.cursor(zone_order)}",
+               f"SELECT * FROM workorders WHERE zone_id = ANY(%s) AND (created_at, id) < (%s, %s) "
+               f"{newest} {page}", (p["zone_ids"], zone_order.created_at, zone_order.id)),
+        Figure("work orders, the supervisor of a zone opened today (none yet)", "new_zone",
+               "/api/v1/workorders?per_page=25",
+               f"SELECT * FROM workorders WHERE zone_id = ANY(%s) {newest} {page}",
+               (p["new_zone_ids"],)),
         Figure("work orders, a company", "company", "/api/v1/workorders?per_page=25",
                f"SELECT * FROM workorders WHERE company_id = %s {newest} {page}",
                (p["company_id"],)),
@@ -279,7 +296,7 @@ def _row(app, client, raw, people: dict[str, Any], figure: Figure, runs: int) ->
               baseline_name="hand-written SQL of the page: "
               + " ".join(figure.baseline_sql.split()),
               target=f"p95 < {target:.0f} ms" if target else "none (contrast)",
-              met=value < target if target else False,
+              met=value < target if target else None,
               plans=_plans(app, client, headers, figure.path))
     print(f"{figure.name:58} {value:8.1f} ms  hand SQL {base:7.2f} ms  "
           f"{'-' if target is None else ('met' if row.met else 'NOT met')}",
@@ -296,7 +313,7 @@ def main() -> None:
     args = parser.parse_args()
     for row in measure(args.url or city_url(), args.runs):
         print(f"| {row.figure} | {row.value} | {row.baseline} | {row.ratio:.1f} | {row.target} | "
-              f"{'yes' if row.met else ('–' if row.target.startswith('none') else 'no')} |")
+              f"{'–' if row.met is None else ('yes' if row.met else 'no')} |")
         if args.plans:
             for plan in row.plans:
                 print(plan, "\n")

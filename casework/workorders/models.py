@@ -63,11 +63,16 @@ class WorkOrder(db.Model):
         Index("ix_workorders_created", "created_at", "id"),
         Index("ix_workorders_company_created", "company_id", "created_at", "id"),
         Index("ix_workorders_state_created", "state", "created_at", "id"),
+        # A zone's work orders in the list's order (an officer's or a zone supervisor's list).
+        Index("ix_workorders_zone_created", "zone_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    # The case's zone, copied so that a zone's list reads one index; a database trigger
+    # (migration 0017) moves it with the case.
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
     kind: Mapped[WorkOrderKind] = mapped_column(StrEnumType(WorkOrderKind, "workorder_kind"))
     state: Mapped[WorkOrderState] = mapped_column(StrEnumType(WorkOrderState, "workorder_state"))
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

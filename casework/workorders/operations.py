@@ -56,9 +56,9 @@ def create_workorder(case: Case, user: User, company_id: int, kind: WorkOrderKin
                                  f"The due date may be at most {limit} days away."))
     if problems:
         raise ValidationFailed("The work order cannot be issued.", problems)
-    order = WorkOrder(case_id=case.id, company_id=company.id, kind=kind,
-                      state=lifecycle.INITIAL_STATE, due_at=clock.end_of_local_day(due_date),
-                      note=note, created_by_id=user.id)
+    order = WorkOrder(case_id=case.id, zone_id=case.zone_id, company_id=company.id,
+                      kind=kind, state=lifecycle.INITIAL_STATE,
+                      due_at=clock.end_of_local_day(due_date), note=note, created_by_id=user.id)
     db.session.add(order)
     db.session.flush()
     record_event(case, "workorder_create", case.state.value, user, note=note,

@@ -14,7 +14,7 @@ def can_see(user: User, order: WorkOrder) -> bool:
     zones' cases."""
     if user.role is Role.COMPANY:
         return order.company_id == user.company_id
-    return user.can_see_zone(order.case.zone_id)
+    return user.can_see_zone(order.zone_id)
 
 
 def can_add_files(user: User, order: WorkOrder) -> bool:

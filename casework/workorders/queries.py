@@ -24,8 +24,7 @@ def visible_workorders(user: User) -> Select:
     if user.role is Role.COMPANY:
         return query.where(WorkOrder.company_id == user.company_id)
     if not user.sees_whole_district:
-        query = query.where(WorkOrder.case_id.in_(
-            select(Case.id).where(Case.zone_id.in_(user.zone_ids))))
+        query = query.where(WorkOrder.zone_id.in_(user.zone_ids))
     return query
 
 
