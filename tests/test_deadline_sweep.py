@@ -8,12 +8,14 @@ import threading
 from collections import Counter
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from casework import clock
 from casework.accounts.models import Company, User
 from casework.cases.models import Case
-from casework.deadlines.operations import sweep
+from casework.deadlines import operations
+from casework.deadlines.operations import SWEEP_CHUNK, sweep
 from casework.evidence import samples
 from casework.extensions import db
 from casework.notifications.models import Channel, Notification, NotificationKind
@@ -285,7 +287,11 @@ def test_a_sweep_that_dies_before_committing_leaves_nothing_and_the_next_raises_
     assert sum(received(case_id=case["id"]).values()) == 3
 
 
-def test_two_sweeps_at_the_same_time_raise_each_alert_once(app, api, make):
+@pytest.mark.parametrize("chunk", [SWEEP_CHUNK, 1], ids=["one-chunk", "chunk-of-one"])
+def test_two_sweeps_at_the_same_time_raise_each_alert_once(app, api, make, monkeypatch, chunk):
+    # Read one due row at a time, the sweeps meet chunk after chunk: they claim the keys in
+    # the order they read them, so neither waits for what the other waits on.
+    monkeypatch.setattr(operations, "SWEEP_CHUNK", chunk)
     zone, s = zone_with_staff(make)
     officer, sup1, sup2 = s["officer"], s["sup1"], s["sup2"]
     company, worker1, worker2, _ = _company_with_webhook(make)
@@ -352,3 +358,29 @@ def test_a_case_whose_officer_has_left_reminds_the_zone_supervisors(api, make):
     reminded = db.session.scalars(select(Notification.user_id).where(
         Notification.kind == NotificationKind.REMINDER, Notification.channel == Channel.INBOX)).all()
     assert reminded == [chief.id]
+
+
+def test_a_sweep_reads_what_is_due_chunk_by_chunk_and_raises_each_alert_once(
+        app, api, make, monkeypatch):
+    monkeypatch.setattr(operations, "SWEEP_CHUNK", 2)
+    zone, s = zone_with_staff(make)
+    company, worker, _, _ = _company_with_webhook(make)
+    compound = make.compound(zone)
+    cases = [api.as_(s["officer"]).create_case(compound) for _ in range(5)]
+    orders = [_issue(api, s["officer"], cases[0]["id"], company.id) for _ in range(3)]
+    at = clock.now() + timedelta(days=1)
+    # Three cases share a deadline, so a chunk ends between equal deadlines.
+    for case, hours_late in zip(cases, (2, 2, 2, 1, -3)):
+        move_deadline(Case, case["id"], at - timedelta(hours=hours_late))
+    for order in orders:
+        move_deadline(WorkOrder, order["id"], at - timedelta(hours=1))
+
+    assert run_sweep(at) == {"reminder": 1, "overdue": 7, "escalation": 7}
+    assert run_sweep(at) == {}
+    for case in cases[:4]:
+        assert received(case_id=case["id"], workorder_id=None) == {
+            (s["officer"].id, "overdue"): 1, (s["sup1"].id, "escalation"): 1,
+            (s["sup2"].id, "escalation"): 1}
+    for order in orders:
+        assert received(workorder_id=order["id"])[(worker.id, "overdue")] == 1
+        assert webhooks(company.id, order["id"]) == {"overdue": 1}

@@ -9,6 +9,10 @@ runs in a child process of its own, so its peak RSS is its own (``ru_maxrss``):
   each claimed alert, officer or the zone's supervisors, its text built in SQL), rolled back,
   alternated three times on the same data: medians and their ratio;
 - the application's first sweep committed, then a repeat sweep (nothing left to raise);
+- the memory of a sweep that writes over 100,000 notifications: ``LATE`` more open cases of
+  the copy made four days late at once (each then owes an overdue notice to its officer, an
+  escalation and a second escalation to its zone's supervisor), swept and committed in a
+  child process: its peak RSS and the notifications it wrote;
 - the same due rows among 1,000,000 and among 100,000 cases, in two databases this module
   generates (``<name>_sweep_1m``, ``<name>_sweep_100k``, each with 10,000 due), first sweep
   timed in each: the ratio shows whether the cost follows the due rows or the table;
@@ -50,6 +54,8 @@ class _Recorder(StatementCounter):
 
 ROUNDS = 3
 DUE = 10_000
+LATE = 36_000  # three notifications each: over 100,000 written by one sweep
+MANY_NOTIFICATIONS = 100_000
 FINAL = "('closed', 'dismissed', 'demolished')"
 
 BASELINE = f"""
@@ -159,6 +165,27 @@ def _run_child(url: str, what: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _make_late(url: str, count: int) -> None:
+    """``count`` open cases whose deadline is days away made four days late, as if the sweep
+    had not run for that long."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("""
+            UPDATE cases SET due_at = now() - interval '4 days' - (id % 3600) * interval '1 second'
+            WHERE id IN (SELECT id FROM cases WHERE state NOT IN ('closed', 'dismissed')
+                         AND due_at > now() + interval '2 days' ORDER BY id LIMIT :count)"""),
+            {"count": count})
+    engine.dispose()
+
+
+def _notifications(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM notifications")).scalar_one()
+    engine.dispose()
+    return count
+
+
 def _synthetic(url: str, name: str, total: int) -> str:
     """A database of ``total`` cases with the same ``DUE`` due ones (bench/sweep_due_rows.py's
     generator), upgraded to the migrations' head."""
@@ -192,6 +219,10 @@ def measure(url: str) -> list[Row]:
         explained = _run_child(copy, "app_explain")
         first = _run_child(copy, "app_commit")
         repeat = _run_child(copy, "app_commit")
+        _make_late(copy, LATE)
+        before = _notifications(copy)
+        many = _run_child(copy, "app_commit")
+        many["written"] = _notifications(copy) - before
     finally:
         drop_database(copy)
     ours_s = statistics.median(r["seconds"] for r in ours)
@@ -212,6 +243,11 @@ def measure(url: str) -> list[Row]:
     peak = max(r["rss_mb"] for r in ours + [first, repeat])
     rows.append(Row(figure="sweep peak RSS (child process)", value=peak, unit="MB",
                     target="< 300 MB", met=peak < 300))
+    rows.append(Row(figure=f"sweep peak RSS, {LATE:,} cases four days late at once "
+                           f"({many['written']:,} notifications, {many['raised']:,} alerts "
+                           f"in {many['seconds']:.1f} s)",
+                    value=many["rss_mb"], unit="MB", target="< 300 MB, ≥ 100,000 notifications",
+                    met=many["rss_mb"] < 300 and many["written"] >= MANY_NOTIFICATIONS))
     base = make_url(url).database
     big = _synthetic(url, f"{base}_sweep_1m", 1_000_000)
     small = _synthetic(url, f"{base}_sweep_100k", 100_000)

@@ -9,11 +9,11 @@ the same transaction, so two sweeps at once, or one that dies half way, never se
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import and_, bindparam, exists, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -33,6 +33,8 @@ CASE_FINAL = sorted(CASE_LIFECYCLE.final)
 K = NotificationKind
 DIGEST_LINES = 20
 OUTBOX_BATCH = 5000
+# Due cases or work orders read at once: the sweep's memory is one chunk's, however much is due.
+SWEEP_CHUNK = 2000
 
 
 @dataclass
@@ -63,10 +65,11 @@ ALERT_CHUNK = 2000
 def raise_alerts(keys: list[tuple[str, int, datetime, str]]) -> set[tuple[str, int, str]]:
     """Records the alerts among ``keys`` (subject, id, occasion, kind) that do not exist yet, a
     few thousand per statement, and returns (subject, id, kind) of those this caller recorded.
-    The keys go in in one order, so two sweeps at once wait for each other on PostgreSQL
-    rather than deadlock; each key is recorded by exactly one of them."""
+    The keys go in in one order, (subject, occasion, id, kind), the order in which the sweep
+    reads its chunks too, so two sweeps at once wait for each other on PostgreSQL rather than
+    deadlock; each key is recorded by exactly one of them."""
     claimed: set[tuple[str, int, str]] = set()
-    keys = sorted(set(keys))
+    keys = sorted(set(keys), key=lambda key: (key[0], key[2], key[1], key[3]))
     now = clock.now()
     if db.engine.dialect.name == "postgresql":
         # Every key in one statement: four arrays unnested in the keys' order.
@@ -201,42 +204,67 @@ def _sweep_workorder(order: WorkOrder, now: datetime, claimed: set, report: Swee
                          workorder_id=order.id)
 
 
+def _in_chunks(query, model) -> Iterator[list]:
+    """``query``'s rows (ordered by due_at, id) ``SWEEP_CHUNK`` at a time, each chunk read after
+    the last one's final key: the sweep holds one chunk in memory, however much is due."""
+    last = None
+    while True:
+        page = query
+        if last is not None:
+            due_at, row_id = last
+            page = page.where(model.due_at >= due_at, tuple_(model.due_at, model.id) > tuple_(
+                bindparam(None, due_at, type_=model.due_at.type),
+                bindparam(None, row_id, type_=model.id.type)))
+        rows = db.session.scalars(page.limit(SWEEP_CHUNK)).all()
+        if rows:
+            yield rows
+        if len(rows) < SWEEP_CHUNK:
+            return
+        last = rows[-1].due_at, rows[-1].id
+
+
 def sweep() -> SweepReport:
     """One pass over everything due; the caller commits.
 
-    A fixed number of statements whatever is due: the due cases and work orders with what
-    their notifications name (a few queries), every alert they call for claimed in one
-    insert per few thousand keys, the supervisors and each company's users read once, and
-    the notifications of the claimed alerts written in one insert per thousand rows."""
+    A few statements per ``SWEEP_CHUNK`` due cases or work orders, whatever the table's size:
+    each chunk read with what its notifications name (a few queries), its alerts claimed in
+    one insert, and the notifications of the claimed alerts written in one insert per
+    ``OUTBOX_BATCH`` rows; the supervisors and each company's users are read once a sweep."""
     now = clock.now()
     report = SweepReport()
-    cases = db.session.scalars(due_cases(now).options(
-        selectinload(Case.compound), selectinload(Case.zone),
-        selectinload(Case.officer))).all()
-    orders = db.session.scalars(due_workorders(now).options(
+    outbox = Outbox()
+    supervisors: list[Callable[[int], list[User]]] = []
+
+    def supervisors_of(zone_id: int) -> list[User]:
+        if not supervisors:
+            supervisors.append(_supervisors_by_zone())
+        return supervisors[0](zone_id)
+
+    cases = due_cases(now).options(selectinload(Case.compound), selectinload(Case.zone),
+                                   selectinload(Case.officer))
+    for chunk in _in_chunks(cases, Case):
+        claimed = raise_alerts([("case", case.id, case.due_at, kind)
+                                for case in chunk for kind in _kinds_due(case.due_at, now)])
+        if not claimed:
+            continue
+        for case in chunk:
+            _sweep_case(case, now, claimed, report, supervisors_of, outbox)
+            if len(outbox.rows) >= OUTBOX_BATCH:
+                outbox.write()
+    orders = due_workorders(now).options(
         selectinload(WorkOrder.company),
         selectinload(WorkOrder.case).options(selectinload(Case.compound),
                                              selectinload(Case.zone),
-                                             selectinload(Case.officer)))).all()
-    keys = [("case", case.id, case.due_at, kind)
-            for case in cases for kind in _kinds_due(case.due_at, now)]
-    keys += [("workorder", order.id, order.due_at, kind)
-             for order in orders for kind in _kinds_due(order.due_at, now)]
-    if not keys:
-        return report
-    claimed = raise_alerts(keys)
-    if not claimed:
-        return report
-    supervisors_of = _supervisors_by_zone()
-    outbox = Outbox()
-    for case in cases:
-        _sweep_case(case, now, claimed, report, supervisors_of, outbox)
-        if len(outbox.rows) >= OUTBOX_BATCH:
-            outbox.write()
-    for order in orders:
-        _sweep_workorder(order, now, claimed, report, supervisors_of, outbox)
-        if len(outbox.rows) >= OUTBOX_BATCH:
-            outbox.write()
+                                             selectinload(Case.officer)))
+    for chunk in _in_chunks(orders, WorkOrder):
+        claimed = raise_alerts([("workorder", order.id, order.due_at, kind)
+                                for order in chunk for kind in _kinds_due(order.due_at, now)])
+        if not claimed:
+            continue
+        for order in chunk:
+            _sweep_workorder(order, now, claimed, report, supervisors_of, outbox)
+            if len(outbox.rows) >= OUTBOX_BATCH:
+                outbox.write()
     outbox.write()
     return report
 
