@@ -42,7 +42,7 @@ class Row:
     baseline_name: str = ""
     ratio: float | None = None
     target: str = ""
-    met: bool = False
+    met: bool | None = False  # None: a figure with no target (shown for contrast)
     plans: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:

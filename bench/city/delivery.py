@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.city.common import Row, StatementCounter, app_for, city_url  # noqa: E402
 from bench.city.common import copy_database, drop_database  # noqa: E402
 
-COUNT = 10_000
+COUNT = 100_000  # the issue's memory bound is for delivering 100,000
 WORKERS = 4  # a worker's default concurrency on this machine, as the issue measured it
 BODY = json.dumps({"id": 1, "kind": "reminder", "subject": "即将到期：WO-1 (B-1)",
                    "data": {"event": "reminder", "workorder": 1, "case": "B-1",

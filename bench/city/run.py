@@ -112,6 +112,10 @@ def _number(value: float | None) -> str:
     return f"{value:.2f}" if abs(value) >= 0.1 else f"{value:.3g}"
 
 
+def _met(met: bool | None) -> str:
+    return "–" if met is None else ("yes" if met else "**no**")
+
+
 def table(results: list[tuple[str, Row]]) -> list[str]:
     lines = ["| area | figure | value | baseline | ratio | target | met |",
              "| --- | --- | ---: | --- | ---: | --- | --- |"]
@@ -119,7 +123,7 @@ def table(results: list[tuple[str, Row]]) -> list[str]:
         baseline = (f"{_number(row.baseline)} {row.unit} ({row.baseline_name})"
                     if row.baseline is not None else row.baseline_name or "–")
         lines.append(f"| {area} | {row.figure} | {_number(row.value)} {row.unit} | {baseline} | "
-                     f"{_number(row.ratio)} | {row.target} | {'yes' if row.met else '**no**'} |")
+                     f"{_number(row.ratio)} | {row.target} | {_met(row.met)} |")
     return lines
 
 

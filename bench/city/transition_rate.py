@@ -266,7 +266,7 @@ def measure(url: str, seconds: float = 20.0, warmup: float = 10.0,
         Row(f"transition throughput, {http}", round(rate, 1), "req/s", round(tps, 1),
             baseline, round(ratio, 3), f"ratio >= {RATIO_TARGET}",
             ratio >= RATIO_TARGET and errors == 0),
-        Row("transition latency p50", round(p50, 1), "ms", None, "", None, "-", True),
+        Row("transition latency p50", round(p50, 1), "ms", None, "", None, "–", None),
         Row("transition latency p99", round(p99, 1), "ms", None, "", None,
             f"< {P99_TARGET_MS:.0f} ms", p99 < P99_TARGET_MS),
         Row("SQL statements per transition (history, notifications)", statements,
@@ -285,7 +285,7 @@ def main() -> None:
         ratio = "" if row.ratio is None else f", ratio {row.ratio}"
         baseline = "" if row.baseline is None else f" (baseline {row.baseline}: {row.baseline_name})"
         print(f"{row.figure}: {row.value} {row.unit}{baseline}{ratio}; target {row.target}: "
-              f"{'met' if row.met else 'NOT met'}")
+              f"{'-' if row.met is None else ('met' if row.met else 'NOT met')}")
 
 
 if __name__ == "__main__":
