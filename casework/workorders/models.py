@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, Text
+from sqlalchemy import ForeignKey, Index, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework import clock
@@ -52,6 +52,7 @@ class WorkOrderState(str, enum.Enum):
 # The states in which the company is held to a due date (the sweep watches them; past the
 # date, the work order is overdue).
 DEADLINE_STATES = (WorkOrderState.ASSIGNED, WorkOrderState.ACCEPTED, WorkOrderState.REJECTED)
+OWED = f"state IN ({', '.join(repr(state.value) for state in DEADLINE_STATES)})"
 
 
 class WorkOrder(db.Model):
@@ -65,6 +66,9 @@ class WorkOrder(db.Model):
         Index("ix_workorders_state_created", "state", "created_at", "id"),
         # A zone's work orders in the list's order (an officer's or a zone supervisor's list).
         Index("ix_workorders_zone_created", "zone_id", "created_at", "id"),
+        # What the companies still owe, by due date: the sweep reads only these (0018).
+        Index("ix_workorders_owed_due_at", "due_at", postgresql_where=text(OWED),
+              sqlite_where=text(OWED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
