@@ -110,7 +110,10 @@ def _child(url: str, what: str) -> dict:
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
         plans: list[str] = []
-        with _Recorder(db.engine) as counter:
+        # Only the run to be explained keeps each statement's parameters: kept in the other
+        # runs, the notifications' arrays would count in the sweep's peak RSS.
+        recorder = _Recorder if what == "app_explain" else StatementCounter
+        with recorder(db.engine) as counter:
             started = time.perf_counter()
             if what.startswith("baseline"):
                 now = clock.now()
