@@ -69,6 +69,7 @@ def _import_models() -> None:
     from casework.accounts import models as _accounts  # noqa: F401
     from casework.campaign import models as _campaign  # noqa: F401
     from casework.cases import checkpoints as _checkpoints  # noqa: F401
+    from casework.cases import counts as _counts  # noqa: F401
     from casework.cases import models as _cases  # noqa: F401
     from casework.common import models as _common  # noqa: F401
     from casework.deadlines import models as _deadlines  # noqa: F401
@@ -76,7 +77,6 @@ def _import_models() -> None:
     from casework.exports import models as _exports  # noqa: F401
     from casework.notifications import models as _notifications  # noqa: F401
     from casework.places import models as _places  # noqa: F401
-    from casework.reports import models as _reports  # noqa: F401
     from casework.workorders import models as _workorders  # noqa: F401
 
 

@@ -14,7 +14,8 @@ from casework.campaign.models import Campaign, CampaignChange, CampaignZone
 from casework.campaign.plan import Milestone, needed_per_week, reverse_schedule
 from casework.campaign.schemas import (CampaignChangeOut, CampaignOut, CampaignZoneOut,
                                        MilestoneOut, ScheduledWeekOut, UserRef, ZoneRef)
-from casework.cases.models import Case, CaseState
+from casework.cases.counts import CaseCount
+from casework.cases.models import CaseState
 from casework.common.errors import NotFound
 from casework.extensions import db
 from casework.places.models import Zone
@@ -93,15 +94,15 @@ def zone_plans(campaign: Campaign, zones: list[Zone], clearable: dict[int, int])
 
 
 def clearable_and_closed(zone_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Per zone, in one grouped query: cases not dismissed (the default target) and cases
-    closed (the figure counted against the target)."""
+    """Per zone, in one grouped query over the kept counts (``case_counts``: a few rows per
+    compound, not one per case): cases not dismissed (the default target) and cases closed
+    (the figure counted against the target)."""
+    closed = case((CaseCount.state == CaseState.CLOSED.value, CaseCount.n), else_=0)
     rows = db.session.execute(
-        select(Case.zone_id,
-               func.count(),
-               func.coalesce(func.sum(case((Case.state == CaseState.CLOSED, 1), else_=0)), 0))
-        .where(Case.zone_id.in_(zone_ids), Case.state != CaseState.DISMISSED)
-        .group_by(Case.zone_id))
-    return {zone_id: (int(clearable), int(closed)) for zone_id, clearable, closed in rows}
+        select(CaseCount.zone_id, func.sum(CaseCount.n), func.sum(closed))
+        .where(CaseCount.zone_id.in_(zone_ids), CaseCount.state != CaseState.DISMISSED.value)
+        .group_by(CaseCount.zone_id))
+    return {zone_id: (int(clearable or 0), int(done or 0)) for zone_id, clearable, done in rows}
 
 
 def campaign_changes(campaign: Campaign):

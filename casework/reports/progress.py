@@ -21,9 +21,9 @@ from casework.accounts.models import User
 from casework.campaign.plan import (RECENT_DAYS, at_risk, forecast_finish, iso_week,
                                     needed_per_week, planned_done, recent_rate, weeks_between)
 from casework.campaign.queries import require_campaign, zone_plans, zones_in_view
+from casework.cases.counts import DONE_CASE, CaseClosure, CaseCount
 from casework.cases.models import Case, CaseState
 from casework.extensions import db
-from casework.reports.models import DONE_CASE, CaseClosure, CaseCount
 from casework.reports.queries import (counted, done_in_window, floor_hour, require_reader,
                                       tagged, zone_ids_of, zone_ref)
 from casework.reports.schemas import (CampaignRef, ProgressOut, ProgressTotal, ProgressWeek,

@@ -2,7 +2,7 @@
 
 Every report costs the same few statements whatever the number of cases or compounds, and
 none reads every case: the counts come from ``case_counts`` and ``case_closures``, which
-triggers keep equal to a ``GROUP BY`` over the cases (``casework.reports.models``), and the
+triggers keep equal to a ``GROUP BY`` over the cases (``casework.cases.counts``), and the
 figures that depend on the time (overdue, the oldest open case, done lately) from partial
 indexes of the open and of the finished cases. A report covers the zones in view (the user's,
 or one of them asked for; ``user=None`` is the trusted command line, which sees the whole
@@ -24,11 +24,11 @@ from casework import clock
 from casework.accounts.models import Role, User, user_zones
 from casework.campaign.queries import can_read_campaign, zones_in_view
 from casework.campaign.schemas import UserRef, ZoneRef
+from casework.cases.counts import DONE_CASE, NO_OFFICER, OPEN_CASE, CaseClosure, CaseCount
 from casework.cases.models import Case, CaseKind, CaseState
 from casework.common.errors import NotFound
 from casework.extensions import db
 from casework.places.models import Compound, Zone
-from casework.reports.models import DONE_CASE, NO_OFFICER, OPEN_CASE, CaseClosure, CaseCount
 from casework.reports.schemas import (BacklogOut, BacklogTotal, BacklogZone, BoardCompound,
                                       BoardOut, OfficerRow, OfficersOut)
 
