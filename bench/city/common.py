@@ -143,16 +143,20 @@ def database_exists(url: str) -> bool:
 
 class StatementCounter:
     """Counts the SQL statements an engine sends while in the ``with`` block (a
-    ``before_cursor_execute`` listener; an ``executemany`` counts once)."""
+    ``before_cursor_execute`` listener; an ``executemany`` counts once). With
+    ``keep_parameters`` it also keeps each statement's parameters, for ``explain_driver_sql``;
+    leave them out where memory is measured (a bulk insert's parameters are its rows)."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine, *, keep_parameters: bool = True) -> None:
         self.engine = engine
+        self.keep_parameters = keep_parameters
         self.statements: list[str] = []
-        self.parameters: list = []  # each statement's parameters, for ``explain_driver_sql``
+        self.parameters: list = []
 
     def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self.statements.append(statement)
-        self.parameters.append(parameters)
+        if self.keep_parameters:
+            self.parameters.append(parameters)
 
     @property
     def count(self) -> int:

@@ -113,7 +113,7 @@ def _deliver(db_url: str) -> dict:
             commits.append(1)
 
         event.listen(db.engine, "commit", commit)
-        with StatementCounter(db.engine) as counter:
+        with StatementCounter(db.engine, keep_parameters=False) as counter:
             started = time.time()
             sent = 0
             while done := deliver_pending():

@@ -41,17 +41,6 @@ from bench.city.common import (Row, StatementCounter, app_for, city_url,  # noqa
                                copy_database, drop_database)
 
 
-class _Recorder(StatementCounter):
-    """The statements with their parameters, to explain them afterwards."""
-
-    def __init__(self, engine) -> None:
-        super().__init__(engine)
-        self.with_parameters: list[tuple[str, object]] = []
-
-    def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        super()._seen(conn, cursor, statement, parameters, context, executemany)
-        self.with_parameters.append((statement, parameters))
-
 ROUNDS = 3
 DUE = 10_000
 LATE = 36_000  # three notifications each: over 100,000 written by one sweep
@@ -112,8 +101,7 @@ def _child(url: str, what: str) -> dict:
         plans: list[str] = []
         # Only the run to be explained keeps each statement's parameters: kept in the other
         # runs, the notifications' arrays would count in the sweep's peak RSS.
-        recorder = _Recorder if what == "app_explain" else StatementCounter
-        with recorder(db.engine) as counter:
+        with StatementCounter(db.engine, keep_parameters=what == "app_explain") as counter:
             started = time.perf_counter()
             if what.startswith("baseline"):
                 now = clock.now()
@@ -142,7 +130,7 @@ def _explain(db, counter) -> list[str]:
     """Re-runs each distinct statement the sweep sent under EXPLAIN ANALYZE (SELECTs as they
     were; the inserts with their first batch of parameters), in a transaction rolled back."""
     seen, plans = set(), []
-    for statement, parameters in counter.with_parameters:
+    for statement, parameters in zip(counter.statements, counter.parameters):
         shape = statement.split("VALUES")[0]
         if shape in seen:
             continue
