@@ -240,31 +240,26 @@ def sweep() -> SweepReport:
             supervisors.append(_supervisors_by_zone())
         return supervisors[0](zone_id)
 
-    cases = due_cases(now).options(selectinload(Case.compound), selectinload(Case.zone),
-                                   selectinload(Case.officer))
-    for chunk in _in_chunks(cases, Case):
-        claimed = raise_alerts([("case", case.id, case.due_at, kind)
-                                for case in chunk for kind in _kinds_due(case.due_at, now)])
-        if not claimed:
-            continue
-        for case in chunk:
-            _sweep_case(case, now, claimed, report, supervisors_of, outbox)
-            if len(outbox.rows) >= OUTBOX_BATCH:
-                outbox.write()
-    orders = due_workorders(now).options(
+    def sweep_due(subject: str, query, model, sweep_one: Callable) -> None:
+        for chunk in _in_chunks(query, model):
+            claimed = raise_alerts([(subject, row.id, row.due_at, kind)
+                                    for row in chunk for kind in _kinds_due(row.due_at, now)])
+            if not claimed:
+                continue
+            for row in chunk:
+                sweep_one(row, now, claimed, report, supervisors_of, outbox)
+                if len(outbox.rows) >= OUTBOX_BATCH:
+                    outbox.write()
+
+    sweep_due("case", due_cases(now).options(selectinload(Case.compound),
+                                             selectinload(Case.zone), selectinload(Case.officer)),
+              Case, _sweep_case)
+    sweep_due("workorder", due_workorders(now).options(
         selectinload(WorkOrder.company),
         selectinload(WorkOrder.case).options(selectinload(Case.compound),
                                              selectinload(Case.zone),
-                                             selectinload(Case.officer)))
-    for chunk in _in_chunks(orders, WorkOrder):
-        claimed = raise_alerts([("workorder", order.id, order.due_at, kind)
-                                for order in chunk for kind in _kinds_due(order.due_at, now)])
-        if not claimed:
-            continue
-        for order in chunk:
-            _sweep_workorder(order, now, claimed, report, supervisors_of, outbox)
-            if len(outbox.rows) >= OUTBOX_BATCH:
-                outbox.write()
+                                             selectinload(Case.officer))),
+              WorkOrder, _sweep_workorder)
     outbox.write()
     return report
 
