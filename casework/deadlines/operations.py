@@ -9,11 +9,12 @@ the same transaction, so two sweeps at once, or one that dies half way, never se
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, text, tuple_
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -204,7 +205,7 @@ def _sweep_workorder(order: WorkOrder, now: datetime, claimed: set, report: Swee
                          workorder_id=order.id)
 
 
-def _in_chunks(query, model) -> Iterator[list]:
+def _in_chunks(query: Select, model: type[Case] | type[WorkOrder]) -> Iterator[list]:
     """``query``'s rows (ordered by due_at, id) ``SWEEP_CHUNK`` at a time, each chunk read after
     the last one's final key: the sweep holds one chunk in memory, however much is due."""
     last = None
@@ -233,14 +234,14 @@ def sweep() -> SweepReport:
     now = clock.now()
     report = SweepReport()
     outbox = Outbox()
-    supervisors: list[Callable[[int], list[User]]] = []
+    # Read once a sweep, and only by a sweep that raises something.
+    supervisors_by_zone = functools.cache(_supervisors_by_zone)
 
     def supervisors_of(zone_id: int) -> list[User]:
-        if not supervisors:
-            supervisors.append(_supervisors_by_zone())
-        return supervisors[0](zone_id)
+        return supervisors_by_zone()(zone_id)
 
-    def sweep_due(subject: str, query, model, sweep_one: Callable) -> None:
+    def sweep_due(subject: str, query: Select, model: type[Case] | type[WorkOrder],
+                  sweep_one: Callable) -> None:
         for chunk in _in_chunks(query, model):
             claimed = raise_alerts([(subject, row.id, row.due_at, kind)
                                     for row in chunk for kind in _kinds_due(row.due_at, now)])
