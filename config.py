@@ -43,6 +43,9 @@ class Config:
     # The lists of cases, work orders, notifications and events count their rows exactly up to
     # this many; beyond it their total is an estimate (total_is_estimate: true).
     CASEWORK_LIST_COUNT_LIMIT = _int("CASEWORK_LIST_COUNT_LIMIT", 10_000)
+    # The dashboard draws one tile per compound up to this many in view; beyond it (a city
+    # of many zones) one tile per zone, each opening that zone's compounds.
+    CASEWORK_BOARD_TILES = _int("CASEWORK_BOARD_TILES", 1_000)
 
     # Where attachments are stored, by content hash.
     CASEWORK_UPLOAD_DIR = os.environ.get("CASEWORK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))

@@ -124,6 +124,30 @@ def test_the_dashboard_narrowed_to_one_zone_is_the_reports_of_that_zone(desk):
     assert desk.page_client(desk.supervisor).get(f"/dashboard?zone={code}").status_code == 404
 
 
+def test_a_view_of_more_compounds_than_the_board_draws_has_a_tile_per_zone(desk, monkeypatch):
+    # A city's district supervisor sees tens of thousands of compounds; here the bound is
+    # set below the three the district's supervisor sees, and above a zone's two.
+    monkeypatch.setitem(desk.app.config, "CASEWORK_BOARD_TILES", 2)
+    desk.plan_campaign()
+    client = desk.page_client(desk.district)
+    page = client.get("/dashboard?lang=en")
+    assert page.status_code == 200
+    assert "Too many compounds to show at once" in page_text(page.text)
+    assert re.findall(r'href="/cases\?compound=(\d+)"', page.text) == []
+    assert re.findall(r'href="/dashboard\?zone=(\w+)"', page.text) == sorted(
+        zone.code for zone in desk.zones)
+    # Each zone's tile carries the backlog's figures for that zone.
+    assert assert_page_equals_api(desk, desk.district, page.text) == {"backlog", "progress",
+                                                                      "officers"}
+    assert 'data-report="backlog:zones.0.done"' in page.text
+
+    zone_page = client.get(f"/dashboard?zone={desk.zones[0].code}").text
+    assert sorted(map(int, re.findall(r'href="/cases\?compound=(\d+)"', zone_page))) == sorted(
+        compound.id for compound in desk.compounds[:2])
+    own = desk.page_client(desk.supervisor).get("/dashboard").text
+    assert len(re.findall(r'href="/cases\?compound=(\d+)"', own)) == 2
+
+
 def test_the_dashboard_marks_overdue_and_lists_the_overdue_cases(desk):
     page = desk.page_client(desk.supervisor).get("/dashboard").text
     text = page_text(page)

@@ -189,6 +189,14 @@ def colour_of(counts: dict[str, int]) -> str:
     return "red"
 
 
+def compounds_in_view(user: User | None, zone_code: str | None = None) -> int:
+    """How many compounds the board of ``user`` (or of one of their zones) would show."""
+    require_reader(user)
+    zone_ids = zone_ids_of(zones_in_view(user, zone_code))
+    return db.session.scalar(select(func.count()).select_from(Compound)
+                             .where(Compound.zone_id.in_(zone_ids)))
+
+
 def board_report(user: User | None, zone_code: str | None = None) -> BoardOut:
     """Every compound in view as a tile: counts by state, done, its colour and overdue mark."""
     require_reader(user)

@@ -20,8 +20,10 @@ from casework.cases.schemas import CaseQuery
 from casework.common.errors import NotFound
 from casework.extensions import db
 from casework.reports.progress import progress_report
-from casework.reports.queries import STATES, backlog_report, board_report, officers_report
+from casework.reports.queries import (STATES, backlog_report, board_report, colour_of,
+                                      compounds_in_view, officers_report)
 from casework.reports.schemas import BacklogOut, BoardOut, ProgressOut, ReportQuery
+from casework.settings import setting
 from casework.web.pages import page_user, signed_in
 
 bp = Blueprint("reports_pages", __name__, template_folder="templates")
@@ -83,7 +85,9 @@ def dashboard():
     user = page_user()
     zone = _zone_asked()
     backlog = backlog_report(user, zone)
-    board = board_report(user, zone)
+    # A city's many zones: a tile per zone (from the backlog) instead of tens of thousands.
+    by_zone = zone is None and compounds_in_view(user) > setting("CASEWORK_BOARD_TILES")
+    board = BoardOut(compounds=[]) if by_zone else board_report(user, zone)
     officers = officers_report(user, zone)
     progress = _progress(user, zone)
     overdue = list(db.session.scalars(
@@ -93,6 +97,8 @@ def dashboard():
         "reports/dashboard.html", backlog=backlog, board=board, officers=officers,
         progress=progress, chart=_chart_data(progress), overdue=overdue,
         board_by_zone=_board_by_zone(board, backlog), states=STATES, zone=zone,
+        zone_tiles=[(index, line, colour_of(line.states)) for index, line
+                    in enumerate(backlog.zones)] if by_zone else [],
         zones=zones_in_view(user))
 
 
