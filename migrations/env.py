@@ -100,14 +100,31 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite changes a column by rebuilding its table (Alembic's batch mode), dropping the
+        # old one under the rows of other tables that point at it, which fails while foreign
+        # keys are enforced. They are off while the migrations run (set on the driver's
+        # connection before any transaction: inside one SQLite ignores it), checked all at
+        # once before the commit, and on again afterwards.
+        sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.dbapi_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migrations broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -20,27 +20,16 @@ depends_on = None
 
 def upgrade():
     postgres = op.get_bind().dialect.name == 'postgresql'
+    op.add_column('workorders', sa.Column('zone_id', sa.Integer(), nullable=True))
     if postgres:
-        op.add_column('workorders', sa.Column('zone_id', sa.Integer(), nullable=True))
         op.execute("UPDATE workorders SET zone_id = cases.zone_id FROM cases "
                    "WHERE cases.id = workorders.case_id")
-        op.alter_column('workorders', 'zone_id', existing_type=sa.Integer(), nullable=False)
-        op.create_foreign_key('fk_workorders_zone_id_zones', 'workorders', 'zones',
-                              ['zone_id'], ['id'])
     else:
-        # SQLite adds a column that references another table only as a nullable one, and
-        # rebuilding the table to make it NOT NULL fails while foreign keys are on and
-        # notifications or files point at its rows: a trigger refuses a work order without
-        # its zone instead.
-        op.execute("ALTER TABLE workorders ADD COLUMN zone_id INTEGER REFERENCES zones (id)")
         op.execute("UPDATE workorders SET zone_id = "
                    "(SELECT zone_id FROM cases WHERE cases.id = workorders.case_id)")
-        op.execute("""
-            CREATE TRIGGER workorders_zone_required BEFORE INSERT ON workorders
-            WHEN NEW.zone_id IS NULL
-            BEGIN
-                SELECT RAISE(ABORT, 'NOT NULL constraint failed: workorders.zone_id');
-            END""")
+    with op.batch_alter_table('workorders') as batch:
+        batch.alter_column('zone_id', existing_type=sa.Integer(), nullable=False)
+        batch.create_foreign_key('fk_workorders_zone_id_zones', 'zones', ['zone_id'], ['id'])
     op.create_index('ix_workorders_zone_created', 'workorders', ['zone_id', 'created_at', 'id'])
     # A case moved to another zone's compound takes its work orders with it, however the move
     # is written (the application's edit, a hand-written UPDATE).
@@ -71,9 +60,6 @@ def downgrade():
     op.drop_index('ix_workorders_zone_created', table_name='workorders')
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS casework_workorders_follow_zone()")
-        op.drop_constraint('fk_workorders_zone_id_zones', 'workorders', type_='foreignkey')
-        op.drop_column('workorders', 'zone_id')
-    else:
-        op.execute("DROP TRIGGER IF EXISTS workorders_zone_required")
-        with op.batch_alter_table('workorders') as batch:
-            batch.drop_column('zone_id')
+    with op.batch_alter_table('workorders') as batch:
+        batch.drop_constraint('fk_workorders_zone_id_zones', type_='foreignkey')
+        batch.drop_column('zone_id')
